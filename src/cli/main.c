@@ -1,0 +1,47 @@
+/* main.c - the vigil binary: dispatches to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+
+#define VIGIL_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vigil COMMAND [OPTIONS]\n"
+		"\n"
+		"commands:\n"
+		"  trace    stream kernel events, attributed to containers "
+		"(root)\n"
+		"  record   write the event stream to a recording file (root)\n"
+		"  replay   re-emit a recording, without root\n"
+		"  version  print the version\n"
+		"\n"
+		"Run 'vigil COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "trace"))
+		return cmd_trace(argc - 1, argv + 1, 0);
+	if (!strcmp(argv[1], "record"))
+		return cmd_trace(argc - 1, argv + 1, 1);
+	if (!strcmp(argv[1], "replay"))
+		return cmd_replay(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+		printf("vigil %s\n", VIGIL_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "vigil: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
