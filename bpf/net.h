@@ -55,10 +55,9 @@ static __always_inline void sock_addrs(struct sock *sk, struct vg_net *e)
 	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (e->family == AF_INET6_) {
-		BPF_CORE_READ_INTO(e->laddr, sk,
-				   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(e->raddr, sk,
-				   __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		/* explicit sizes: READ_INTO on an array reads one element */
+		bpf_core_read(e->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->raddr, 16, &sk->__sk_common.skc_v6_daddr);
 	} else {
 		BPF_CORE_READ_INTO((__u32 *)e->laddr, sk,
 				   __sk_common.skc_rcv_saddr);

@@ -11,8 +11,11 @@
 
 static void replay_usage(FILE *f)
 {
-	fprintf(f, "usage: vigil replay FILE [--json] [--container ID] "
-		   "[--host-only] [--type LIST]\n");
+	fprintf(f, "usage: vigil replay FILE|- [--json] [--container ID] "
+		   "[--host-only] [--type LIST]\n"
+		   "  re-emits a recording (from stdin with -); exit 3 when it "
+		   "is corrupt or truncated,\n  after replaying every complete "
+		   "record before the damage\n");
 }
 
 int cmd_replay(int argc, char **argv)
@@ -64,7 +67,7 @@ int cmd_replay(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	path = argv[optind];
-	r = rec_reader_open(path);
+	r = strcmp(path, "-") ? rec_reader_open(path) : rec_reader_fdopen(0);
 	if (!r) {
 		fprintf(stderr, "vigil: cannot replay '%s': %s\n", path,
 			errno == EINVAL ? "not a Vigil recording (bad magic)" :

@@ -59,8 +59,16 @@ static const char *type_of(uint16_t t, const void *rec)
 	return "change";
 }
 
+/* IPv4-mapped IPv6 addresses (dual-stack sockets) print as IPv4, so one
+ * peer has one spelling whichever socket saw it. */
 static void ip_str(uint16_t family, const uint8_t *a, char *buf, size_t cap)
 {
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (family == 10 && !memcmp(a, mapped, 12)) {
+		family = 2;
+		a += 12;
+	}
 	if (!inet_ntop(family == 10 ? AF_INET6 : AF_INET, a, buf, cap))
 		snprintf(buf, cap, "?");
 }
