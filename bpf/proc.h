@@ -4,6 +4,16 @@
 #ifndef VIGIL_PROC_H
 #define VIGIL_PROC_H
 
+#define S_IFMT_ 0170000
+#define S_IFSOCK_ 0140000
+
+static __always_inline int fd_is_socket(struct task_struct *t, int fd)
+{
+	struct file *f = fd_file(t, fd);
+
+	return f && (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT_) == S_IFSOCK_;
+}
+
 static __always_inline int handle_exec(struct linux_binprm *bprm)
 {
 	struct task_struct *t = cur();
@@ -35,6 +45,10 @@ static __always_inline int handle_exec(struct linux_binprm *bprm)
 	    pfx[4] == 'd' && pfx[5] == ':')
 		e->h.flags |= VG_F_EXE_MEMFD;
 
+	if (fd_is_socket(t, 0))
+		e->h.flags |= VG_F_STDIN_SOCK;
+	if (fd_is_socket(t, 1))
+		e->h.flags |= VG_F_STDOUT_SOCK;
 	e->argc = BPF_CORE_READ(bprm, argc);
 	e->egid = BPF_CORE_READ(t, cred, egid.val);
 	e->pad = 0;

@@ -67,6 +67,8 @@ enum vg_type {
 #define VG_F_RELATIVE 0x0020 /* path1 relative (kernel could not resolve) */
 #define VG_F_RELATIVE2 0x0040
 #define VG_F_CG_V1 0x0080 /* cgroup_id is a v1 (pids) hierarchy id */
+#define VG_F_STDIN_SOCK 0x0100 /* exec: fd 0 is a socket (reverse shells) */
+#define VG_F_STDOUT_SOCK 0x0200 /* exec: fd 1 is a socket */
 
 /* vg_file.access bits, derived from the open flags */
 #define VG_ACC_READ 0x1

@@ -463,7 +463,8 @@ void event_json(struct jsonw *w, const void *rec, const struct enrich_view *v,
 	resource_objs(w, v->res);
 	if (h->type == VG_OPEN || h->type >= VG_SETUID ||
 	    (h->flags & (VG_F_TRUNC1 | VG_F_TRUNC2 | VG_F_EXE_MEMFD |
-			 VG_F_EXE_DELETED | VG_F_RELATIVE | VG_F_RELATIVE2))) {
+			 VG_F_EXE_DELETED | VG_F_RELATIVE | VG_F_RELATIVE2 |
+			 VG_F_STDIN_SOCK | VG_F_STDOUT_SOCK))) {
 		jsonw_obj_open(w, "vigil");
 		if (h->type >= VG_SETUID)
 			priv_vigil(w, rec);
@@ -479,6 +480,10 @@ void event_json(struct jsonw *w, const void *rec, const struct enrich_view *v,
 			jsonw_bool(w, "exe_memfd", 1);
 		if (h->flags & VG_F_EXE_DELETED)
 			jsonw_bool(w, "exe_deleted", 1);
+		if (h->flags & VG_F_STDIN_SOCK)
+			jsonw_bool(w, "stdin_socket", 1);
+		if (h->flags & VG_F_STDOUT_SOCK)
+			jsonw_bool(w, "stdout_socket", 1);
 		if (h->flags & (VG_F_TRUNC1 | VG_F_TRUNC2))
 			jsonw_bool(w, "path_truncated", 1);
 		if (h->flags & (VG_F_RELATIVE | VG_F_RELATIVE2))
