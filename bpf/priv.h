@@ -10,6 +10,22 @@ struct cap_data {
 	__u32 effective, permitted, inheritable;
 };
 
+struct proc_ns_operations___old {
+	int type;
+} __attribute__((preserve_access_index));
+
+/* CLONE_NEW* of a namespace: a field of ns_common since 6.18, of its ops
+ * before. */
+static __always_inline __u32 ns_type(struct ns_common *ns)
+{
+	struct proc_ns_operations___old *ops;
+
+	if (bpf_core_field_exists(ns->ns_type))
+		return BPF_CORE_READ(ns, ns_type);
+	ops = (void *)BPF_CORE_READ(ns, ops);
+	return BPF_CORE_READ(ops, type);
+}
+
 static __always_inline int handle_priv(struct sys_args *a, __u16 type)
 {
 	struct task_struct *t = cur();
@@ -52,13 +68,15 @@ static __always_inline int handle_priv(struct sys_args *a, __u16 type)
 			     &e->h.flags, VG_F_TRUNC2, VG_F_RELATIVE2);
 		break;
 	case NR_setns: {
+		/* the fd names the namespace; nstype 0 means "whatever it is" */
 		struct file *f = fd_file(t, a->a[0]);
 
 		if (f) {
-			struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+			struct ns_common *ns = BPF_CORE_READ(f, f_inode, i_private);
 
-			bpf_probe_read_kernel_str(e->str1, VG_PATH_LEN,
-						  BPF_CORE_READ(d, d_name.name));
+			if (!a->a[1])
+				e->arg[1] = ns_type(ns);
+			e->arg[2] = BPF_CORE_READ(ns, inum);
 		}
 		break;
 	}

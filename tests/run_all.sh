@@ -26,7 +26,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "end-to-end tests need root"; fail=$((fail + 1))
 else
 	mkdir -p build
-	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e --junitxml=build/e2e.xml 2>&1 | tail -40
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e tests/tools --junitxml=build/e2e.xml 2>&1 | tail -40
 	res=$(/usr/bin/python3 - <<'PY'
 import xml.etree.ElementTree as ET
 try:

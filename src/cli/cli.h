@@ -10,6 +10,8 @@
 
 int cmd_trace(int argc, char **argv, int record_mode);
 int cmd_replay(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 
 /* "500ms", "10s", "5m", "2h", "1d" or plain seconds -> ns; -EINVAL if bad */
 int parse_duration(const char *s, uint64_t *ns);

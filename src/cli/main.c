@@ -11,6 +11,12 @@ static void usage(FILE *f)
 		"usage: vigil COMMAND [OPTIONS]\n"
 		"\n"
 		"commands:\n"
+		"  run      the agent: learn a model per container, image and "
+		"service,\n"
+		"           report anomalies (root; --replay FILE without root)\n"
+		"  model    list, show, export, import, diff, delete, relearn, "
+		"extend,\n"
+		"           approve, prune learned models\n"
 		"  trace    stream kernel events, attributed to containers "
 		"(root)\n"
 		"  record   write the event stream to a recording file (root)\n"
@@ -32,6 +38,10 @@ int main(int argc, char **argv)
 		return cmd_trace(argc - 1, argv + 1, 1);
 	if (!strcmp(argv[1], "replay"))
 		return cmd_replay(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "model"))
+		return cmd_model(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("vigil %s\n", VIGIL_VERSION);
 		return 0;

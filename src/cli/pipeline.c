@@ -93,6 +93,8 @@ int pipeline_record(struct pipeline *p, const void *rec, size_t len,
 	}
 	if (rc <= 0)
 		return p->rec_err;
+	if (p->hook)
+		p->hook(p->hook_ctx, rec, &v);
 	if (!selected(p, h, &v)) {
 		p->filtered++;
 	} else if (p->out) {

@@ -23,6 +23,9 @@ struct pipeline {
 	struct rec_writer *rec; /* record mode */
 	int rec_err;
 	uint64_t shown, filtered, write_errors;
+	/* called for every enriched event (not metadata), before filters */
+	void (*hook)(void *ctx, const void *rec, const struct enrich_view *v);
+	void *hook_ctx;
 };
 
 int pipeline_init(struct pipeline *p, int live);

@@ -222,8 +222,12 @@ int enrich_event(struct enrich *e, const void *rec, uint64_t now_ns,
 
 		p = proc_put(e, h->pid);
 		if (p) {
+			const char *a0 = x->args_len ? x->args : h->comm;
+			const char *b = strrchr(a0, '/');
+
 			p->ppid = h->ppid;
 			memcpy(p->exe, x->exe, sizeof(p->exe));
+			snprintf(p->name, sizeof(p->name), "%.31s", b ? b + 1 : a0);
 		}
 		break;
 	}
@@ -236,8 +240,10 @@ int enrich_event(struct enrich *e, const void *rec, uint64_t now_ns,
 		p = proc_put(e, f->child_pid);
 		if (p) {
 			p->ppid = h->pid;
-			if (parent)
+			if (parent) {
 				memcpy(p->exe, parent->exe, sizeof(p->exe));
+				memcpy(p->name, parent->name, sizeof(p->name));
+			}
 		}
 		break;
 	}
@@ -245,6 +251,8 @@ int enrich_event(struct enrich *e, const void *rec, uint64_t now_ns,
 		p = hashmap_get(e->procs, h->pid);
 		if (!p)
 			p = proc_from_proc(e, h->pid, h->ppid);
+		if (p && !p->name[0]) /* same in live and replay */
+			snprintf(p->name, sizeof(p->name), "%.16s", h->comm);
 	}
 	v->proc = p;
 	v->parent = hashmap_get(e->procs, h->type == VG_FORK ? h->pid : h->ppid);

@@ -27,6 +27,7 @@ struct proc_info {
 	uint32_t pid;
 	uint32_t ppid;
 	char exe[256];
+	char name[32]; /* basename of argv[0] (multi-call binaries), else comm */
 };
 
 struct enrich_view {

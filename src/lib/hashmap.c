@@ -1,6 +1,8 @@
-/* hashmap.c - linear probing with backward-shift deletion (no tombstones),
- * table size a power of two at least twice the cap, so probes stay short.
- * Tested against a naive array in tests/unit/test_hashmap.c. */
+/* hashmap.c - linear probing with backward-shift deletion (no tombstones).
+ * The table starts small and doubles whenever it would pass half full, so
+ * probes stay short and an empty map costs little; the entry count never
+ * exceeds the cap given at creation. Tested against a naive array in
+ * tests/unit/test_hashmap.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include "lib/hashmap.h"
@@ -28,12 +30,10 @@ static uint64_t mix(uint64_t x)
 struct hashmap *hashmap_new(size_t cap)
 {
 	struct hashmap *m = calloc(1, sizeof(*m));
-	size_t n = 16;
+	size_t n = 8;
 
 	if (!m)
 		return NULL;
-	while (n < cap * 2)
-		n <<= 1;
 	m->slots = calloc(n, sizeof(*m->slots));
 	if (!m->slots) {
 		free(m);
@@ -71,6 +71,23 @@ void *hashmap_get(const struct hashmap *m, uint64_t key)
 	return m->slots[find(m, key)].v;
 }
 
+static int grow(struct hashmap *m)
+{
+	size_t n = (m->mask + 1) * 2;
+	struct slot *old = m->slots, *s = calloc(n, sizeof(*s));
+	size_t oldn = m->mask + 1;
+
+	if (!s)
+		return -ENOMEM;
+	m->slots = s;
+	m->mask = n - 1;
+	for (size_t i = 0; i < oldn; i++)
+		if (old[i].v)
+			m->slots[find(m, old[i].key)] = old[i];
+	free(old);
+	return 0;
+}
+
 int hashmap_put(struct hashmap *m, uint64_t key, void *v)
 {
 	size_t i = find(m, key);
@@ -80,6 +97,11 @@ int hashmap_put(struct hashmap *m, uint64_t key, void *v)
 	if (!m->slots[i].v) {
 		if (m->count >= m->cap)
 			return -ENOSPC;
+		if ((m->count + 1) * 2 > m->mask + 1) {
+			if (grow(m) < 0)
+				return -ENOMEM;
+			i = find(m, key);
+		}
 		m->count++;
 	}
 	m->slots[i].key = key;
@@ -120,6 +142,11 @@ void *hashmap_del(struct hashmap *m, uint64_t key)
 size_t hashmap_count(const struct hashmap *m)
 {
 	return m->count;
+}
+
+size_t hashmap_memory(const struct hashmap *m)
+{
+	return sizeof(*m) + (m->mask + 1) * sizeof(struct slot);
 }
 
 void *hashmap_any(const struct hashmap *m, uint64_t *key)

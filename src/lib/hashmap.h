@@ -14,11 +14,14 @@ struct hashmap *hashmap_new(size_t cap);
 void hashmap_free(struct hashmap *m,
 		  void (*free_fn)(void *ctx, uint64_t key, void *v), void *ctx);
 void *hashmap_get(const struct hashmap *m, uint64_t key);
-/* inserts or replaces; 0, or -ENOSPC when the map holds cap entries */
+/* inserts or replaces; 0, -ENOSPC when the map holds cap entries, or
+ * -ENOMEM when growing failed (the map is unchanged) */
 int hashmap_put(struct hashmap *m, uint64_t key, void *v);
 /* removes key if present; returns the removed value or NULL */
 void *hashmap_del(struct hashmap *m, uint64_t key);
 size_t hashmap_count(const struct hashmap *m);
+/* heap bytes used by the map itself (not the values) */
+size_t hashmap_memory(const struct hashmap *m);
 /* some entry (for eviction), NULL when empty */
 void *hashmap_any(const struct hashmap *m, uint64_t *key);
 /* calls fn on each entry until it returns non-zero; the map must not be

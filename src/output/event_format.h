@@ -18,6 +18,11 @@ struct format_ctx {
 /* Writes the event as a JSON object into w (w is reset first). */
 void event_json(struct jsonw *w, const void *rec, const struct enrich_view *v,
 		const struct format_ctx *c);
+/* Writes only the objects describing who did what to what (process, user,
+ * file/network details, container or service) into an open object: alerts
+ * embed their triggering event this way. */
+void event_json_context(struct jsonw *w, const void *rec,
+			const struct enrich_view *v);
 /* Writes a one-line summary (no newline) into buf. */
 void event_text(char *buf, size_t cap, const void *rec,
 		const struct enrich_view *v, const struct format_ctx *c);

@@ -385,7 +385,7 @@ static void priv_vigil(struct jsonw *w, const struct vg_priv *p)
 		break;
 	case VG_SETNS:
 		ns_list(w, "namespaces", p->arg[1]);
-		jsonw_str(w, "ns_file", p->str1);
+		jsonw_uint(w, "ns_inode", p->arg[2]);
 		break;
 	case VG_MODULE_LOAD:
 		jsonw_str(w, "module_params", p->str2);
@@ -438,6 +438,22 @@ static void resource_objs(struct jsonw *w, const struct resource *r)
 	}
 }
 
+void event_json_context(struct jsonw *w, const void *rec,
+			const struct enrich_view *v)
+{
+	const struct vg_hdr *h = rec;
+
+	process_obj(w, rec, v);
+	user_obj(w, h);
+	if (h->type >= VG_OPEN && h->type < VG_CONNECT)
+		file_obj(w, rec);
+	else if (h->type >= VG_CONNECT && h->type < VG_SETUID)
+		net_objs(w, rec);
+	else if (h->type >= VG_SETUID)
+		priv_file(w, rec);
+	resource_objs(w, v->res);
+}
+
 void event_json(struct jsonw *w, const void *rec, const struct enrich_view *v,
 		const struct format_ctx *c)
 {
@@ -452,15 +468,7 @@ void event_json(struct jsonw *w, const void *rec, const struct enrich_view *v,
 	jsonw_obj_open(w, "host");
 	jsonw_str(w, "name", c->host_name);
 	jsonw_obj_close(w);
-	process_obj(w, rec, v);
-	user_obj(w, h);
-	if (h->type >= VG_OPEN && h->type < VG_CONNECT)
-		file_obj(w, rec);
-	else if (h->type >= VG_CONNECT && h->type < VG_SETUID)
-		net_objs(w, rec);
-	else if (h->type >= VG_SETUID)
-		priv_file(w, rec);
-	resource_objs(w, v->res);
+	event_json_context(w, rec, v);
 	if (h->type == VG_OPEN || h->type >= VG_SETUID ||
 	    (h->flags & (VG_F_TRUNC1 | VG_F_TRUNC2 | VG_F_EXE_MEMFD |
 			 VG_F_EXE_DELETED | VG_F_RELATIVE | VG_F_RELATIVE2 |

@@ -1,0 +1,503 @@
+/* run.c - `vigil run`: the agent. Events (live from the sensor, or from a
+ * recording with --replay) go through enrichment to the model engine;
+ * anomalies become alerts on stdout and in --alerts FILE; models live in
+ * the SQLite store under --data-dir and survive restarts.
+ *
+ * Once a second (live) the engine ticks (learning ends by itself), commands
+ * queued by `vigil model` are applied, and every 5 s changed models are
+ * saved. A kill -9 loses at most the last 5 s of learning. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "alert/alert.h"
+#include "cli/cli.h"
+#include "cli/pipeline.h"
+#include "model/engine.h"
+#include "model/model_yaml.h"
+#include "sensor/sensor.h"
+#include "store/store.h"
+
+static volatile sig_atomic_t run_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	run_stop = 1;
+}
+
+struct run_ctx {
+	struct pipeline p;
+	struct engine *eng;
+	struct store *st;
+	struct alert_out *alerts;
+	uint64_t last_wall;
+	uint64_t store_errors;
+};
+
+struct run_conf {
+	char data_dir[PATH_MAX];
+	char alerts[PATH_MAX];
+	uint64_t learn_min, learn_settle, duration;
+	int quiet, model_host, min_score;
+	const char *replay;
+};
+
+static uint64_t now_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void on_anomaly(void *ctx, const struct anomaly *a)
+{
+	struct run_ctx *r = ctx;
+
+	alert_anomaly(r->alerts, a, &r->p.fc);
+}
+
+static void on_pending(void *ctx, const struct model *m, enum model_dim d,
+		       const char *item, const char *reason)
+{
+	struct run_ctx *r = ctx;
+
+	if (store_pending_add(r->st, model_key(m), model_dim_name(d), item,
+			      r->last_wall, reason) < 0)
+		r->store_errors++;
+}
+
+static void on_event(void *ctx, const void *rec, const struct enrich_view *v)
+{
+	struct run_ctx *r = ctx;
+	const struct vg_hdr *h = rec;
+	uint64_t wall = h->ts_ns + (uint64_t)r->p.fc.boot_to_real_ns;
+
+	r->last_wall = wall;
+	engine_event(r->eng, rec, v, wall);
+}
+
+static int adopt(void *ctx, struct model *m)
+{
+	struct run_ctx *r = ctx;
+
+	if (engine_adopt(r->eng, m) < 0)
+		model_free(m);
+	return 0;
+}
+
+struct approve_ctx {
+	struct run_ctx *r;
+	const char *want_dim, *want_item;
+};
+
+static int approve_one(void *ctx, const char *model, const char *dim,
+		       const char *item, uint64_t first_ns, uint64_t hits,
+		       const char *reason)
+{
+	struct approve_ctx *a = ctx;
+	int d = model_dim_parse(dim);
+
+	(void)first_ns;
+	(void)hits;
+	(void)reason;
+	if (d < 0 || (a->want_dim && strcmp(a->want_dim, dim)) ||
+	    (a->want_item && strcmp(a->want_item, item)))
+		return 0;
+	engine_approve(a->r->eng, model, d, item, a->r->last_wall);
+	store_pending_remove(a->r->st, model, dim, item);
+	return 0;
+}
+
+/* A command queued by `vigil model` while this agent runs. */
+static int apply_ctl(void *ctx, const char *model, const char *cmd,
+		     const char *arg)
+{
+	struct run_ctx *r = ctx;
+	uint64_t now = r->last_wall ? r->last_wall : now_ns(CLOCK_REALTIME);
+
+	if (!strcmp(cmd, "relearn")) {
+		engine_relearn(r->eng, model, now);
+	} else if (!strcmp(cmd, "extend")) {
+		engine_extend(r->eng, model, now);
+	} else if (!strcmp(cmd, "delete")) {
+		engine_delete(r->eng, model);
+		store_delete_model(r->st, model);
+	} else if (!strcmp(cmd, "approve")) {
+		struct approve_ctx a = {r, NULL, NULL};
+		char dim[64] = "";
+		const char *tab = arg ? strchr(arg, '\t') : NULL;
+
+		if (tab && (size_t)(tab - arg) < sizeof(dim)) {
+			memcpy(dim, arg, tab - arg);
+			dim[tab - arg] = 0;
+			a.want_dim = dim;
+			a.want_item = tab + 1;
+			if (model_dim_parse(dim) >= 0)
+				engine_approve(r->eng, model, model_dim_parse(dim),
+					       tab + 1, now);
+		}
+		store_pending_each(r->st, model, approve_one, &a);
+	} else if (!strcmp(cmd, "import") && arg) {
+		char err[256];
+		FILE *f = fopen(arg, "r");
+		struct model *m = f ? myaml_import(f, err, sizeof(err)) : NULL;
+
+		if (f)
+			fclose(f);
+		if (m) {
+			engine_delete(r->eng, model_key(m));
+			if (engine_adopt(r->eng, m) < 0)
+				model_free(m);
+		} else {
+			fprintf(stderr, "vigil: import of '%s' failed\n", arg);
+		}
+	}
+	return 0;
+}
+
+static void save(struct run_ctx *r)
+{
+	size_t n;
+	struct model **ms = engine_models(r->eng, &n);
+
+	if (store_save_models(r->st, ms, n) < 0) {
+		r->store_errors++;
+		fprintf(stderr, "vigil: saving models failed: %s\n",
+			store_errmsg(r->st));
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vigil run [OPTIONS]\n"
+		"  --data-dir DIR       models and state (default /var/lib/vigil)\n"
+		"  --alerts FILE        also append alerts (JSON lines) to FILE\n"
+		"  --learn-min D        minimum learning time per model "
+		"(default 15m)\n"
+		"  --learn-settle D     learning ends after D with nothing new "
+		"(default 10m)\n"
+		"  --config FILE        key: value settings (data_dir, alerts, "
+		"learn_min, learn_settle)\n"
+		"  --replay FILE        take events from a recording, not the "
+		"kernel (no root)\n"
+		"  --duration D         stop after D\n"
+		"  --quiet              no alerts on stdout\n"
+		"  --model-host         also model host processes outside "
+		"systemd units\n"
+		"  --min-score N        report anomalies scoring at least N "
+		"(default 30;\n"
+		"                       lower ones are counted, see the exit "
+		"summary)\n");
+}
+
+/* "key: value" lines; '#' comments. Unknown keys are errors. */
+static int read_config(const char *path, struct run_conf *c)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	int lineno = 0;
+
+	if (!f) {
+		fprintf(stderr, "vigil: cannot read config '%s': %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *k = line, *v, *end;
+
+		lineno++;
+		line[strcspn(line, "#\n")] = 0;
+		while (*k == ' ' || *k == '\t')
+			k++;
+		if (!*k)
+			continue;
+		v = strchr(k, ':');
+		if (!v)
+			goto bad;
+		*v++ = 0;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		end = v + strlen(v);
+		while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = 0;
+		if (!strcmp(k, "data_dir"))
+			snprintf(c->data_dir, sizeof(c->data_dir), "%s", v);
+		else if (!strcmp(k, "alerts"))
+			snprintf(c->alerts, sizeof(c->alerts), "%s", v);
+		else if (!strcmp(k, "learn_min")) {
+			if (parse_duration(v, &c->learn_min) < 0)
+				goto bad;
+		} else if (!strcmp(k, "learn_settle")) {
+			if (parse_duration(v, &c->learn_settle) < 0)
+				goto bad;
+		} else
+			goto bad;
+	}
+	fclose(f);
+	return 0;
+bad:
+	fprintf(stderr, "vigil: %s:%d: bad setting (want data_dir, alerts, "
+			"learn_min or learn_settle: value)\n", path, lineno);
+	fclose(f);
+	return -1;
+}
+
+static int parse_args(int argc, char **argv, struct run_conf *c)
+{
+	static const struct option longopts[] = {
+		{"data-dir", required_argument, 0, 'D'},
+		{"alerts", required_argument, 0, 'a'},
+		{"learn-min", required_argument, 0, 'm'},
+		{"learn-settle", required_argument, 0, 's'},
+		{"config", required_argument, 0, 'c'},
+		{"replay", required_argument, 0, 'r'},
+		{"duration", required_argument, 0, 'd'},
+		{"quiet", no_argument, 0, 'q'},
+		{"model-host", no_argument, 0, 'H'},
+		{"min-score", required_argument, 0, 'S'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	int opt;
+
+	c->min_score = 30;
+	snprintf(c->data_dir, sizeof(c->data_dir), "%s",
+		 getenv("VIGIL_DATA_DIR") ? getenv("VIGIL_DATA_DIR")
+					  : "/var/lib/vigil");
+	/* the config file first, so flags override it */
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--config") && read_config(argv[i + 1], c) < 0)
+			return EXIT_USAGE;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'D':
+			snprintf(c->data_dir, sizeof(c->data_dir), "%s", optarg);
+			break;
+		case 'a':
+			snprintf(c->alerts, sizeof(c->alerts), "%s", optarg);
+			break;
+		case 'm':
+		case 's':
+		case 'd':
+			if (parse_duration(optarg, opt == 'm' ? &c->learn_min :
+						   opt == 's' ? &c->learn_settle
+							      : &c->duration) < 0) {
+				fprintf(stderr, "vigil: bad duration '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			break;
+		case 'r':
+			c->replay = optarg;
+			break;
+		case 'q':
+			c->quiet = 1;
+			break;
+		case 'H':
+			c->model_host = 1;
+			break;
+		case 'S': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 0 || v > 100) {
+				fprintf(stderr, "vigil: bad --min-score '%s' (0-100)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			c->min_score = (int)v;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vigil: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int on_record(void *ctx, const void *rec, size_t len)
+{
+	struct run_ctx *r = ctx;
+
+	return pipeline_record(&r->p, rec, len, now_ns(CLOCK_MONOTONIC));
+}
+
+static int run_live(struct run_ctx *r, const struct run_conf *c)
+{
+	struct sensor_opts so = {.class_mask = 0xf,
+				 .dedup_window_ns = 30ULL * 1000000000ULL};
+	struct sensor *s;
+	char err[256];
+	uint64_t start = now_ns(CLOCK_MONOTONIC), last_tick = 0, last_save = start;
+
+	if (gethostname(r->p.host_name, sizeof(r->p.host_name) - 1) < 0)
+		snprintf(r->p.host_name, sizeof(r->p.host_name), "localhost");
+	r->p.fc.boot_to_real_ns = (int64_t)now_ns(CLOCK_REALTIME) -
+				  (int64_t)now_ns(CLOCK_BOOTTIME);
+	s = sensor_open(&so, on_record, &r->p, err, sizeof(err));
+	if (!s) {
+		fprintf(stderr, "vigil: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr, "vigil: running, models in '%s'\n", c->data_dir);
+	while (!run_stop) {
+		uint64_t mono;
+
+		if (sensor_poll(s, 200) < 0)
+			break;
+		mono = now_ns(CLOCK_MONOTONIC);
+		if (mono - last_tick >= 1000000000ULL) {
+			last_tick = mono;
+			r->last_wall = now_ns(CLOCK_REALTIME);
+			engine_tick(r->eng, r->last_wall);
+			store_ctl_take(r->st, apply_ctl, r);
+		}
+		if (mono - last_save >= 5000000000ULL) {
+			last_save = mono;
+			save(r);
+		}
+		if (c->duration && mono - start >= c->duration)
+			break;
+	}
+	sensor_poll(s, 0);
+	sensor_close(s);
+	return 0;
+}
+
+static int run_replay(struct run_ctx *r, const char *path)
+{
+	struct rec_reader *rd = strcmp(path, "-") ? rec_reader_open(path)
+						  : rec_reader_fdopen(0);
+	union {
+		struct vg_hdr h;
+		char b[REC_MAX_PAYLOAD];
+	} buf;
+	int rc = 0;
+
+	if (!rd) {
+		fprintf(stderr, "vigil: cannot replay '%s': %s\n", path,
+			strerror(errno));
+		return EXIT_BADINPUT;
+	}
+	snprintf(r->p.host_name, sizeof(r->p.host_name), "unknown");
+	while (!run_stop) {
+		const void *data;
+		uint32_t kind;
+		size_t len;
+		int n = rec_next(rd, &kind, &data, &len);
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			fprintf(stderr, "vigil: replay of '%s' stopped: %s\n",
+				path, rec_reader_error(rd));
+			rc = EXIT_BADINPUT;
+			break;
+		}
+		if (kind == REC_KIND_META) {
+			pipeline_read_meta(&r->p, data, len);
+		} else if (kind == REC_KIND_EVENT) {
+			memcpy(buf.b, data, len);
+			if (vg_record_check(buf.b, len) < 0)
+				continue;
+			pipeline_record(&r->p, buf.b, len, 0);
+			if (r->last_wall)
+				engine_tick(r->eng, r->last_wall);
+		} else {
+			enrich_side(r->p.en, kind, data, len);
+		}
+	}
+	rec_reader_close(rd);
+	return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_conf c;
+	struct run_ctx r;
+	struct engine_opts eo;
+	struct engine_stats es;
+	char err[512];
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = parse_args(argc, argv, &c);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	memset(&r, 0, sizeof(r));
+	if (pipeline_init(&r.p, c.replay == NULL) < 0)
+		return 1;
+	r.p.hook = on_event;
+	r.p.hook_ctx = &r;
+	r.st = store_open(c.data_dir, 1, err, sizeof(err));
+	if (!r.st) {
+		fprintf(stderr, "vigil: %s\n", err);
+		pipeline_fini(&r.p);
+		return 1;
+	}
+	if (store_lock_agent(r.st) < 0) {
+		fprintf(stderr, "vigil: another agent is using '%s'\n", c.data_dir);
+		rc = 1;
+		goto out;
+	}
+	memset(&eo, 0, sizeof(eo));
+	eo.learn_min_ns = c.learn_min;
+	eo.learn_settle_ns = c.learn_settle;
+	eo.model_host_unattributed = c.model_host;
+	eo.min_score = c.min_score;
+	r.eng = engine_new(&eo, on_anomaly, on_pending, &r);
+	r.alerts = alert_out_open(c.alerts[0] ? c.alerts : NULL, !c.quiet);
+	if (!r.eng || !r.alerts) {
+		fprintf(stderr, "vigil: cannot open alerts file '%s': %s\n",
+			c.alerts, strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	if (store_load_models(r.st, adopt, &r) < 0)
+		fprintf(stderr, "vigil: loading models: %s\n", store_errmsg(r.st));
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	rc = c.replay ? run_replay(&r, c.replay) : run_live(&r, &c);
+	store_ctl_take(r.st, apply_ctl, &r);
+	save(&r);
+	engine_stats(r.eng, &es);
+	fprintf(stderr,
+		"vigil: events=%llu checks=%llu learned=%llu anomalies=%llu "
+		"repeats=%llu below_min_score=%llu runtime_skipped=%llu "
+		"models=%llu alerts=%llu "
+		"alert_write_errors=%llu store_errors=%llu\n",
+		(unsigned long long)es.events, (unsigned long long)es.checks,
+		(unsigned long long)es.learned, (unsigned long long)es.anomalies,
+		(unsigned long long)es.suppressed_repeats,
+		(unsigned long long)es.below_min_score,
+		(unsigned long long)es.runtime_skipped,
+		(unsigned long long)es.models,
+		(unsigned long long)alert_count(r.alerts),
+		(unsigned long long)alert_write_errors(r.alerts),
+		(unsigned long long)r.store_errors);
+out:
+	alert_out_close(r.alerts);
+	engine_free(r.eng);
+	store_close(r.st);
+	pipeline_fini(&r.p);
+	return rc;
+}
