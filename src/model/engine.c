@@ -358,8 +358,13 @@ int engine_relearn(struct engine *e, const char *key, uint64_t now)
 	fresh = model_new(model_kind_of(m), key, now);
 	if (!fresh)
 		return -ENOMEM;
-	model_set_parent(fresh, model_parent(m));
-	model_set_learning(fresh, e->o.learn_min_ns, e->o.learn_settle_ns);
+	{
+		uint64_t min, settle;
+
+		model_learning(m, &min, &settle); /* keep the model's own */
+		model_set_parent(fresh, model_parent(m));
+		model_set_learning(fresh, min, settle);
+	}
 	model_set_state(fresh, MODEL_LEARNING, now, "relearn requested");
 	for (i = 0; i < e->n; i++)
 		if (e->models[i] == m)
@@ -390,6 +395,23 @@ int engine_approve(struct engine *e, const char *key, enum model_dim d,
 
 	if (!m)
 		return -ENOENT;
+	if (model_find(m, d, item)) {
+		/* already there: re-add it marked as a person's decision */
+		const struct model_entry *old = model_find(m, d, item);
+
+		ent = *old;
+		ent.item = strdup(item);
+		if (!ent.item)
+			return -ENOMEM;
+		ent.approved = 1;
+		model_forget(m, d, item);
+		{
+			int rc = model_restore(m, d, &ent);
+
+			free((char *)ent.item);
+			return rc;
+		}
+	}
 	memset(&ent, 0, sizeof(ent));
 	ent.item = item;
 	ent.first_ns = ent.last_ns = now;

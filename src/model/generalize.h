@@ -9,7 +9,8 @@
  *
  * All functions are pure (no state, no allocation) and safe on any input:
  * they never write more than cap bytes, and when cap > 0 the output is
- * always NUL-terminated. The returned length is strlen(out). */
+ * always NUL-terminated. The returned length is strlen(out). out must not
+ * overlap the input. */
 #ifndef VIGIL_GENERALIZE_H
 #define VIGIL_GENERALIZE_H
 #include <stddef.h>

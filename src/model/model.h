@@ -3,7 +3,7 @@
  * dimension, plus when each item is usually seen (hour of week).
  *
  * A model is a passive data structure: the engine (engine.h) decides what
- * to look up and learn; the store (store/model_store.h) persists it. Items
+ * to look up and learn; the store (store/store.h) persists it. Items
  * are printable strings (see docs/models.md for each dimension's form), so
  * a model exports to readable YAML and diffs cleanly.
  *
