@@ -20,7 +20,7 @@ LIB_OBJS := $(filter-out $(BUILD)/src/cli/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean test unit e2e bench
+.PHONY: all clean test unit e2e bench bench-model
 all: $(BUILD)/vigil
 
 $(BUILD)/vigil.bpf.o: bpf/vigil.bpf.c bpf/*.h bpf/vmlinux/$(ARCH)/vmlinux.h
@@ -46,6 +46,14 @@ unit: $(UNIT_BINS)
 
 test: all
 	@tests/run_all.sh
+
+$(BUILD)/bench/model_bench: bench/model_bench.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
+# user-space model benchmark (no root): bench/model_bench.sh
+bench-model: $(BUILD)/bench/model_bench
+	bench/model_bench.sh
 
 clean:
 	rm -rf build

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
-#include "cli/pipeline.h"
+#include "pipeline/pipeline.h"
 #include "sensor/sensor.h"
 
 static void replay_usage(FILE *f)

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include "alert/alert.h"
 #include "cli/cli.h"
-#include "cli/pipeline.h"
+#include "pipeline/pipeline.h"
 #include "model/engine.h"
 #include "model/model_yaml.h"
 #include "sensor/sensor.h"

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli/cli.h"
-#include "cli/pipeline.h"
+#include "pipeline/pipeline.h"
 #include "output/event_format.h"
 #include "sensor/sensor.h"
 

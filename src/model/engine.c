@@ -44,11 +44,19 @@ struct engine *engine_new(const struct engine_opts *o, anomaly_cb cb,
 	e->ctx = ctx;
 	e->by_key = hashmap_new(MODELS_CAP);
 	e->states = hashmap_new(MODELS_CAP);
-	if (!e->by_key || !e->states) {
+	e->rescache = hashmap_new(65536);
+	if (!e->by_key || !e->states || !e->rescache) {
 		engine_free(e);
 		return NULL;
 	}
 	return e;
+}
+
+static void free_value2(void *ctx, uint64_t k, void *v)
+{
+	(void)ctx;
+	(void)k;
+	free(v);
 }
 
 static void free_state(void *ctx, uint64_t k, void *v)
@@ -71,6 +79,7 @@ void engine_free(struct engine *e)
 	free(e->models);
 	hashmap_free(e->by_key, NULL, NULL);
 	hashmap_free(e->states, free_state, NULL);
+	hashmap_free(e->rescache, free_value2, NULL);
 	free(e);
 }
 
@@ -90,11 +99,18 @@ struct model **engine_models(struct engine *e, size_t *n)
 /* Per-model runtime state that is not persisted. */
 struct mstate *engine_state(struct engine *e, const struct model *m)
 {
-	uint64_t k = fnv2(model_key(m), NULL);
-	struct mstate *s = hashmap_get(e->states, k);
+	uint64_t k;
+	struct mstate *s;
 
-	if (s)
+	if (m == e->last_m && e->last_s) /* events come in runs per model */
+		return e->last_s;
+	k = fnv2(model_key(m), NULL);
+	s = hashmap_get(e->states, k);
+	if (s) {
+		e->last_m = m;
+		e->last_s = s;
 		return s;
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
@@ -145,8 +161,8 @@ static struct model *get_model(struct engine *e, enum model_kind k,
 }
 
 /* The instance (or service) model and the image model of an event. */
-static void models_of(struct engine *e, const struct enrich_view *v,
-		      uint64_t now, struct model **inst, struct model **img)
+static void models_lookup(struct engine *e, const struct enrich_view *v,
+			  uint64_t now, struct model **inst, struct model **img)
 {
 	const struct resource *r = v->res;
 	char key[MODEL_KEY_MAX];
@@ -180,6 +196,55 @@ static void models_of(struct engine *e, const struct enrich_view *v,
 			model_set_state(*inst, MODEL_ACTIVE, now, why);
 		}
 	}
+}
+
+/* Per resource (cgroup), the models found last time: saves building keys
+ * and two lookups per event. Dropped whenever models are replaced. */
+struct rescache {
+	struct model *inst, *img;
+	struct mstate *st; /* the instance's runtime state */
+	int had_image;
+};
+
+static void models_of(struct engine *e, const struct enrich_view *v,
+		      uint64_t now, struct model **inst, struct model **img)
+{
+	struct rescache *c = hashmap_get(e->rescache, v->res->key);
+	int has_image = v->res->meta.image[0] != 0;
+
+	if (c && c->had_image == has_image && c->inst) {
+		*inst = c->inst;
+		*img = c->img;
+		e->last_m = c->inst; /* engine_state() is next */
+		e->last_s = c->st;
+		return;
+	}
+	models_lookup(e, v, now, inst, img);
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c || hashmap_put(e->rescache, v->res->key, c) < 0) {
+			free(c);
+			return;
+		}
+	}
+	c->inst = *inst;
+	c->img = *img;
+	c->st = *inst ? engine_state(e, *inst) : NULL;
+	c->had_image = has_image;
+}
+
+static void free_value(void *ctx, uint64_t k, void *v)
+{
+	(void)ctx;
+	(void)k;
+	free(v);
+}
+
+/* Called whenever a model is replaced or removed. */
+static void rescache_clear(struct engine *e)
+{
+	hashmap_free(e->rescache, free_value, NULL);
+	e->rescache = hashmap_new(65536);
 }
 
 static const char *who(const struct enrich_view *v)
@@ -259,12 +324,6 @@ static void new_item(struct engine *e, struct model *inst, struct model *img,
 	engine_report(e, &a);
 }
 
-static int known(struct model *inst, struct model *img, enum model_dim d,
-		 const char *item)
-{
-	return model_find(inst, d, item) || (img && model_find(img, d, item));
-}
-
 /* Returns 1 when the item was new to an active model (reported). */
 static int handle_item(struct engine *e, struct model *inst, struct model *img,
 		       const struct item *it, const void *rec,
@@ -273,16 +332,19 @@ static int handle_item(struct engine *e, struct model *inst, struct model *img,
 	const struct model_entry *ent;
 	int learning = model_state_of(inst) == MODEL_LEARNING;
 
+	const struct model_entry *eg;
+
 	e->st.checks++;
-	if (known(inst, img, it->dim, it->text)) {
-		ent = model_find(inst, it->dim, it->text);
-		if (!ent && img)
-			ent = model_find(img, it->dim, it->text);
+	/* the image is only asked when the instance does not know the item */
+	ent = model_find(inst, it->dim, it->text);
+	eg = !ent && img ? model_find(img, it->dim, it->text) : NULL;
+	if (ent || eg) {
 		if (!learning)
-			engine_check_time(e, inst, ent, it, rec, v, now);
-		model_touch(inst, it->dim, it->text, now);
-		if (img)
-			model_touch(img, it->dim, it->text, now);
+			engine_check_time(e, inst, ent ? ent : eg, it, rec, v, now);
+		if (ent)
+			model_touch_entry(inst, ent, now);
+		if (eg)
+			model_touch_entry(img, eg, now);
 		return 0;
 	}
 	if (it->bad) {
@@ -370,6 +432,9 @@ int engine_relearn(struct engine *e, const char *key, uint64_t now)
 		if (e->models[i] == m)
 			e->models[i] = fresh;
 	hashmap_put(e->by_key, fnv2(key, NULL), fresh);
+	rescache_clear(e);
+	e->last_m = NULL;
+	e->last_s = NULL;
 	model_free(m);
 	s = hashmap_del(e->states, fnv2(key, NULL));
 	if (s)
@@ -436,6 +501,9 @@ int engine_delete(struct engine *e, const char *key)
 	s = hashmap_del(e->states, fnv2(key, NULL));
 	if (s)
 		free_state(NULL, 0, s);
+	rescache_clear(e);
+	e->last_m = NULL;
+	e->last_s = NULL;
 	model_free(m);
 	return 0;
 }

@@ -26,6 +26,9 @@ struct engine {
 	size_t n, cap;
 	struct hashmap *by_key; /* hash(key) -> model */
 	struct hashmap *states; /* hash(key) -> mstate */
+	struct hashmap *rescache; /* resource key -> struct rescache */
+	const struct model *last_m; /* one-entry cache of engine_state() */
+	struct mstate *last_s;
 	struct engine_stats st;
 	uint64_t now;	     /* newest wall time seen */
 	uint64_t last_hour;  /* hour index of the last silent-job sweep */

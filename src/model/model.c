@@ -68,11 +68,8 @@ void model_free(struct model *m)
 	if (!m)
 		return;
 	for (int i = 0; i < DIM_MAX; i++) {
-		for (size_t k = 0; k < m->d[i].n; k++) {
-			if (m->d[i].v[k])
-				free((char *)m->d[i].v[k]->item);
+		for (size_t k = 0; k < m->d[i].n; k++)
 			free(m->d[i].v[k]);
-		}
 		free(m->d[i].v);
 		hashmap_free(m->d[i].idx, NULL, NULL);
 	}
@@ -186,17 +183,17 @@ static int insert(struct model *m, enum model_dim d, struct model_entry *e)
 	return 0;
 }
 
+/* The item string lives right after the entry: one allocation, and one
+ * cache miss less per lookup. */
 static struct model_entry *entry_new(const char *item)
 {
-	struct model_entry *e = calloc(1, sizeof(*e));
+	size_t n = strnlen(item, MODEL_ITEM_MAX - 1);
+	struct model_entry *e = calloc(1, sizeof(*e) + n + 1);
 
 	if (!e)
 		return NULL;
-	e->item = strndup(item, MODEL_ITEM_MAX - 1);
-	if (!e->item) {
-		free(e);
-		return NULL;
-	}
+	memcpy((char *)(e + 1), item, n);
+	e->item = (const char *)(e + 1);
 	return e;
 }
 
@@ -225,7 +222,6 @@ int model_learn(struct model *m, enum model_dim d, const char *item,
 	see(e, now_ns);
 	rc = insert(m, d, e);
 	if (rc < 0) {
-		free((char *)e->item);
 		free(e);
 		return rc;
 	}
@@ -256,10 +252,8 @@ int model_restore(struct model *m, enum model_dim d, const struct model_entry *s
 	e->first_by[sizeof(e->first_by) - 1] = 0;
 	e->first_proc[sizeof(e->first_proc) - 1] = 0;
 	rc = insert(m, d, e);
-	if (rc < 0) {
-		free((char *)e->item);
+	if (rc < 0)
 		free(e);
-	}
 	return rc;
 }
 
@@ -279,7 +273,6 @@ int model_forget(struct model *m, enum model_dim d, const char *item)
 		if (dm->v[k] == e)
 			dm->v[k] = NULL;
 	m->bytes -= sizeof(*e) + strlen(e->item) + 1;
-	free((char *)e->item);
 	free(e);
 	dm->live--;
 	m->dirty = 1;
@@ -297,6 +290,18 @@ void model_touch(struct model *m, enum model_dim d, const char *item,
 		see(e, now_ns);
 		m->dirty = 1;
 	}
+}
+
+void model_touch_entry(struct model *m, const struct model_entry *e,
+		       uint64_t now_ns)
+{
+	if (now_ns > m->last_seen_ns)
+		m->last_seen_ns = now_ns;
+	/* only the hour bit and counters change; skip the dirty flag when
+	 * nothing persisted would differ within the same hour and week */
+	if (e->last_ns / 3600000000000ULL != now_ns / 3600000000000ULL)
+		m->dirty = 1;
+	see((struct model_entry *)e, now_ns);
 }
 
 size_t model_count(const struct model *m, enum model_dim d)

@@ -98,6 +98,9 @@ int model_forget(struct model *m, enum model_dim d, const char *item);
 /* Touches last_seen/hits of a known entry without learning (active mode). */
 void model_touch(struct model *m, enum model_dim d, const char *item,
 		 uint64_t now_ns);
+/* Same for an entry already found with model_find (saves a lookup). */
+void model_touch_entry(struct model *m, const struct model_entry *e,
+		       uint64_t now_ns);
 size_t model_count(const struct model *m, enum model_dim d);
 size_t model_size(const struct model *m); /* entries in all dimensions */
 /* New items learned in dim d (lifetime) and when the last one came. */

@@ -63,7 +63,8 @@ static const char *path_cases[][2] = {
 	{ "/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs/ca-certificates.crt" },
 	{ "/home/user/.bashrc", "/home/user/.bashrc" },
 	{ "/var/log/syslog.1", "/var/log/syslog.1" },
-	{ "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" },
+	{ "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+	  "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" },
 	{ "/usr/share/terminfo/x/xterm-256color", "/usr/share/terminfo/x/xterm-256color" },
 	{ "/usr/bin/runc.amd64", "/usr/bin/runc.amd64" },
 	{ "/usr/bin/containerd-shim-runc-v2", "/usr/bin/containerd-shim-runc-v2" },
@@ -175,7 +176,8 @@ static void test_caps(void)
 	CHECK_STR(res, "a/**");
 	capped(NULL, "bbbbbbbb/c", 5, res, 0);
 	CHECK_STR(res, "**");
-	/* a long first component is cut whole, even when ".." later pops it */
+	/* a component too long for the cap is left out whole; a later ".."
+	 * that drops it again lets writing go on */
 	capped(NULL, "/zzzzzzzzzzzzzzzzzzzz/b", 16, res, 0);
 	CHECK_STR(res, "/**");
 	capped(NULL, "/x/zzzzzzzzzzzzzzzzzzzz/../b", 16, res, 0);
@@ -201,7 +203,8 @@ static void test_args(void)
 		{ "echo\0a\tb\nc\x7f", 12, 512, 8, "echo a?b?c?" },
 		{ "echo\0caf\xc3\xa9", 10, 512, 8, "echo caf\xc3\xa9" },
 		{ "cat\0/tmp/a\nb", 12, 512, 8, "cat /tmp/a?b" },
-		{ "nginx\0-g\0daemon off;\0--pid=1234", 31, 512, 8, "nginx -g daemon off; --pid=1234" },
+		{ "nginx\0-g\0daemon off;\0--pid=1234", 31, 512, 8,
+		  "nginx -g daemon off; --pid=1234" },
 		{ "cp\0/tmp/tmp.aB3dE9\0/var/lib/x/0", 31, 512, 8, "cp /tmp/tmp.* /var/lib/x/#" },
 		{ many, 7, 512, 2, "a b ..." },
 		{ many, 7, 512, 4, "a b c d" },
@@ -282,7 +285,8 @@ static void rand_comp(char *c, size_t cap)
 {
 	static const char *words[] = { "usr", "lib", "etc", "nginx.conf", "libc.so.6", "python3.11",
 				       "syslog.1", ".bashrc", "x86_64-linux-gnu", "proc", "self",
-				       "tmp", "core.12345", "docker-", ".scope", "app.log.2", "**" };
+				       "tmp", "core.12345", "docker-", ".scope", "app.log.2",
+				       "**" };
 	static const char cs[] = "abcdefABCXYZxyz0123456789._-#*";
 	int k = rand() % 8;
 	size_t n = 0;
@@ -324,7 +328,8 @@ static void test_random(void)
 
 		for (int d = 1 + rand() % 10; d; d--) {
 			rand_comp(comp, sizeof(comp));
-			n += (size_t)snprintf(p + n, sizeof(p) - n, "/%s%s", rand() % 20 ? "" : "/", comp);
+			n += (size_t)snprintf(p + n, sizeof(p) - n, "/%s%s",
+					      rand() % 20 ? "" : "/", comp);
 		}
 		gen_path(p, g, sizeof(g));
 		gen_path(g, g2, sizeof(g2));
@@ -427,7 +432,8 @@ int main(void)
 	CHECK_INT(gen_path(NULL, out, sizeof(out)), 0);
 	CHECK_STR(out, "");
 	for (size_t i = 0; i < sizeof(match_cases) / sizeof(match_cases[0]); i++)
-		if (gen_match(match_cases[i][0], match_cases[i][1]) != (match_cases[i][2][0] == '1')) {
+		if (gen_match(match_cases[i][0], match_cases[i][1]) !=
+		    (match_cases[i][2][0] == '1')) {
 			fprintf(stderr, "gen_match(%s, %s) != %s\n", match_cases[i][0],
 				match_cases[i][1], match_cases[i][2]);
 			CHECK(0);

@@ -4,7 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli/pipeline.h"
+#include "pipeline/pipeline.h"
 #include "sensor/sensor.h"
 #include "vigil_event.h"
 
