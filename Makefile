@@ -15,7 +15,7 @@ BUILD := build/san
 endif
 
 SRCS := $(shell find src -name '*.c' | sort)
-OBJS := $(SRCS:%.c=$(BUILD)/%.o)
+OBJS := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/rules_builtin.o
 LIB_OBJS := $(filter-out $(BUILD)/src/cli/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -33,6 +33,13 @@ $(BUILD)/vigil.skel.h: $(BUILD)/vigil.bpf.o
 $(BUILD)/src/%.o: src/%.c $(wildcard src/*/*.h) bpf/vigil_event.h | $(BUILD)/vigil.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -c $< -o $@
+
+$(BUILD)/gen/rules_builtin.c: rules/builtin.yaml scripts/embed.sh
+	@mkdir -p $(@D)
+	scripts/embed.sh rules_builtin_yaml $< > $@
+
+$(BUILD)/gen/rules_builtin.o: $(BUILD)/gen/rules_builtin.c
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/vigil: $(OBJS)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)

@@ -163,6 +163,7 @@ static struct proc_info *proc_put(struct enrich *e, uint32_t pid)
 		return NULL;
 	}
 	p->pid = pid;
+	p->exec_uid = -1;
 	return p;
 }
 
@@ -226,6 +227,7 @@ int enrich_event(struct enrich *e, const void *rec, uint64_t now_ns,
 			const char *b = strrchr(a0, '/');
 
 			p->ppid = h->ppid;
+			p->exec_uid = h->uid;
 			memcpy(p->exe, x->exe, sizeof(p->exe));
 			snprintf(p->name, sizeof(p->name), "%.31s", b ? b + 1 : a0);
 		}
@@ -240,9 +242,11 @@ int enrich_event(struct enrich *e, const void *rec, uint64_t now_ns,
 		p = proc_put(e, f->child_pid);
 		if (p) {
 			p->ppid = h->pid;
+			p->exec_uid = -1;
 			if (parent) {
 				memcpy(p->exe, parent->exe, sizeof(p->exe));
 				memcpy(p->name, parent->name, sizeof(p->name));
+				p->exec_uid = parent->exec_uid;
 			}
 		}
 		break;

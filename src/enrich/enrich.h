@@ -28,6 +28,7 @@ struct proc_info {
 	uint32_t ppid;
 	char exe[256];
 	char name[32]; /* basename of argv[0] (multi-call binaries), else comm */
+	int64_t exec_uid; /* real uid when it last exec'd; -1 if unknown */
 };
 
 struct enrich_view {
