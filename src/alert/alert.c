@@ -18,7 +18,7 @@ struct alert_out {
 static const char *kind_name(enum anomaly_kind k)
 {
 	static const char *n[] = {"new_item", "known_bad", "drift",
-				  "time_of_week", "silent", "rate"};
+				  "time_of_week", "silent", "rate", "rule"};
 
 	return (unsigned)k < sizeof(n) / sizeof(n[0]) ? n[k] : "unknown";
 }
@@ -44,8 +44,9 @@ static const char *category_of(enum model_dim d)
 static uint64_t alert_id(const struct anomaly *a)
 {
 	uint64_t h = 14695981039346656037ULL ^ a->wall_ns;
-	const char *parts[] = {model_key(a->model), model_dim_name(a->dim),
-			       a->item ? a->item : ""};
+	const char *parts[] = {a->model ? model_key(a->model)
+					: (a->rule_id ? a->rule_id : ""),
+			       model_dim_name(a->dim), a->item ? a->item : ""};
 
 	for (int i = 0; i < 3; i++) {
 		for (const char *s = parts[i]; *s; s++)
@@ -60,8 +61,9 @@ void alert_json(struct jsonw *w, const struct anomaly *a,
 {
 	const struct model *m = a->model;
 	char ts[48], id[20];
-	uint64_t age = a->wall_ns > model_created_ns(m)
+	uint64_t age = m && a->wall_ns > model_created_ns(m)
 			       ? a->wall_ns - model_created_ns(m) : 0;
+	const char *source = a->kind == ANOM_RULE ? "detection" : "model";
 
 	jsonw_reset(w);
 	jsonw_obj_open(w, NULL);
@@ -76,16 +78,33 @@ void alert_json(struct jsonw *w, const struct anomaly *a,
 	jsonw_str(w, NULL, "info");
 	jsonw_arr_close(w);
 	jsonw_str(w, "action", "anomaly");
-	jsonw_str(w, "dataset", "vigil.model");
+	jsonw_str(w, "dataset", a->kind == ANOM_RULE ? "vigil.detection"
+						     : "vigil.model");
 	jsonw_int(w, "severity", a->score);
 	jsonw_int(w, "risk_score", a->score);
 	jsonw_obj_close(w);
 	jsonw_str(w, "message", a->explanation);
 	jsonw_obj_open(w, "rule");
+	if (a->rule_id)
+		jsonw_str(w, "id", a->rule_id);
 	jsonw_str(w, "name", a->title);
+	if (a->rule_description)
+		jsonw_str(w, "description", a->rule_description);
 	jsonw_str(w, "category", model_dim_name(a->dim));
-	jsonw_str(w, "ruleset", "vigil-model");
+	jsonw_str(w, "ruleset", a->kind == ANOM_RULE ? "vigil-detections"
+						     : "vigil-model");
 	jsonw_obj_close(w);
+	if (a->n_mitre) {
+		jsonw_obj_open(w, "threat");
+		jsonw_str(w, "framework", "MITRE ATT&CK");
+		jsonw_obj_open(w, "technique");
+		jsonw_arr_open(w, "id");
+		for (size_t i = 0; i < a->n_mitre; i++)
+			jsonw_str(w, NULL, a->mitre[i]);
+		jsonw_arr_close(w);
+		jsonw_obj_close(w);
+		jsonw_obj_close(w);
+	}
 	jsonw_obj_open(w, "host");
 	jsonw_str(w, "name", fc->host_name);
 	jsonw_obj_close(w);
@@ -95,7 +114,7 @@ void alert_json(struct jsonw *w, const struct anomaly *a,
 	jsonw_obj_open(w, "alert");
 	snprintf(id, sizeof(id), "%016llx", (unsigned long long)alert_id(a));
 	jsonw_str(w, "id", id);
-	jsonw_str(w, "source", "model");
+	jsonw_str(w, "source", source);
 	jsonw_str(w, "kind", kind_name(a->kind));
 	jsonw_str(w, "level", engine_level(a->score));
 	jsonw_int(w, "score", a->score);
@@ -109,15 +128,17 @@ void alert_json(struct jsonw *w, const struct anomaly *a,
 	jsonw_arr_close(w);
 	jsonw_str(w, "action_taken", "alerted");
 	jsonw_obj_close(w);
-	jsonw_obj_open(w, "model");
-	jsonw_str(w, "key", model_key(m));
-	jsonw_str(w, "kind", model_kind_name(model_kind_of(m)));
-	jsonw_str(w, "state", model_state_name(model_state_of(m)));
-	jsonw_uint(w, "age_s", age / 1000000000ULL);
-	jsonw_uint(w, "entries", model_size(m));
-	if (model_parent(m)[0])
-		jsonw_str(w, "parent", model_parent(m));
-	jsonw_obj_close(w);
+	if (m) {
+		jsonw_obj_open(w, "model");
+		jsonw_str(w, "key", model_key(m));
+		jsonw_str(w, "kind", model_kind_name(model_kind_of(m)));
+		jsonw_str(w, "state", model_state_name(model_state_of(m)));
+		jsonw_uint(w, "age_s", age / 1000000000ULL);
+		jsonw_uint(w, "entries", model_size(m));
+		if (model_parent(m)[0])
+			jsonw_str(w, "parent", model_parent(m));
+		jsonw_obj_close(w);
+	}
 	if (a->rec) {
 		jsonw_obj_open(w, "trigger");
 		jsonw_str(w, "action",

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "alert/alert.h"
 #include "cli/cli.h"
+#include "detect/detect.h"
 #include "pipeline/pipeline.h"
 #include "model/engine.h"
 #include "model/model_yaml.h"
@@ -34,6 +35,7 @@ static void on_signal(int sig)
 struct run_ctx {
 	struct pipeline p;
 	struct engine *eng;
+	struct detect *det;
 	struct store *st;
 	struct alert_out *alerts;
 	uint64_t last_wall;
@@ -46,6 +48,8 @@ struct run_conf {
 	uint64_t learn_min, learn_settle, duration;
 	int quiet, model_host, min_score;
 	const char *replay;
+	const char *rules; /* --rules FILE: more detection rules */
+	int no_builtin_rules;
 };
 
 static uint64_t now_ns(clockid_t c)
@@ -80,8 +84,105 @@ static void on_event(void *ctx, const void *rec, const struct enrich_view *v)
 	uint64_t wall = h->ts_ns + (uint64_t)r->p.fc.boot_to_real_ns;
 
 	r->last_wall = wall;
-	engine_event(r->eng, rec, v, wall);
+	/* one event, one alert: a rule that fired silences the models */
+	if (r->det && detect_event(r->det, rec, v, wall) > 0)
+		engine_event_muted(r->eng, rec, v, wall);
+	else
+		engine_event(r->eng, rec, v, wall);
 }
+
+static enum model_dim dim_of_event(uint16_t type)
+{
+	if (type < VG_OPEN)
+		return DIM_PROCESS;
+	if (type < VG_CONNECT)
+		return DIM_FILE_WRITE;
+	if (type < VG_SETUID)
+		return DIM_NET_OUT;
+	return DIM_PRIV;
+}
+
+static void on_detection(void *ctx, const struct detection *d)
+{
+	struct run_ctx *r = ctx;
+	struct anomaly a;
+	const struct resource *res = d->view->res;
+	const struct vg_hdr *h = d->rec;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = ANOM_RULE;
+	a.dim = dim_of_event(h->type);
+	a.item = d->object;
+	a.score = d->rule->score;
+	a.title = d->rule->title;
+	a.wall_ns = d->wall_ns;
+	a.rec = d->rec;
+	a.view = d->view;
+	a.rule_id = d->rule->id;
+	a.rule_description = d->rule->description;
+	a.mitre = d->rule->mitre;
+	a.n_mitre = d->rule->n_mitre;
+	snprintf(a.explanation, sizeof(a.explanation),
+		 "%s: '%s' by %s (pid %u) in %s %s", d->rule->title, d->object,
+		 h->comm, h->pid,
+		 res->cg.runtime != CG_HOST ? "container" : "host",
+		 res->cg.runtime != CG_HOST
+			 ? (res->meta.name[0] ? res->meta.name : res->cg.container_id)
+			 : (res->cg.unit[0] ? res->cg.unit : "processes"));
+	alert_anomaly(r->alerts, &a, &r->p.fc);
+}
+
+/* The built-in rules, plus --rules FILE. */
+static struct detect *load_rules(struct run_ctx *r, const struct run_conf *c)
+{
+	char err[512];
+	struct ruleset *rs = NULL, *more;
+
+	if (!c->no_builtin_rules) {
+		rs = rules_parse(rules_builtin_yaml, rules_builtin_yaml_len,
+				 "builtin rules", err, sizeof(err));
+		if (!rs) {
+			fprintf(stderr, "vigil: %s\n", err);
+			return NULL;
+		}
+	}
+	if (c->rules) {
+		FILE *f = fopen(c->rules, "r");
+		char *text;
+		size_t len;
+
+		if (!f) {
+			fprintf(stderr, "vigil: cannot read rules '%s': %s\n",
+				c->rules, strerror(errno));
+			rules_free(rs);
+			return NULL;
+		}
+		text = malloc(1 << 20);
+		len = text ? fread(text, 1, (1 << 20) - 1, f) : 0;
+		fclose(f);
+		more = text ? rules_parse(text, len, c->rules, err, sizeof(err)) : NULL;
+		free(text);
+		if (!more) {
+			fprintf(stderr, "vigil: %s\n", err);
+			rules_free(rs);
+			return NULL;
+		}
+		if (!rs) {
+			rs = more;
+		} else if (rules_merge(rs, more, err, sizeof(err)) < 0) {
+			fprintf(stderr, "vigil: '%s': %s\n", c->rules, err);
+			rules_free(more);
+			rules_free(rs);
+			return NULL;
+		} else {
+			rules_free(more);
+		}
+	}
+	if (!rs)
+		return NULL;
+	return detect_new(rs, on_detection, r);
+}
+
 
 static int adopt(void *ctx, struct model *m)
 {
@@ -192,6 +293,9 @@ static void usage(FILE *f)
 		"  --quiet              no alerts on stdout\n"
 		"  --model-host         also model host processes outside "
 		"systemd units\n"
+		"  --rules FILE         more detection rules (rules/builtin.yaml "
+		"form)\n"
+		"  --no-builtin-rules   only models and --rules\n"
 		"  --min-score N        report anomalies scoring at least N "
 		"(default 30;\n"
 		"                       lower ones are counted, see the exit "
@@ -263,6 +367,8 @@ static int parse_args(int argc, char **argv, struct run_conf *c)
 		{"quiet", no_argument, 0, 'q'},
 		{"model-host", no_argument, 0, 'H'},
 		{"min-score", required_argument, 0, 'S'},
+		{"rules", required_argument, 0, 'R'},
+		{"no-builtin-rules", no_argument, 0, 'N'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -302,6 +408,12 @@ static int parse_args(int argc, char **argv, struct run_conf *c)
 			break;
 		case 'q':
 			c->quiet = 1;
+			break;
+		case 'R':
+			c->rules = optarg;
+			break;
+		case 'N':
+			c->no_builtin_rules = 1;
 			break;
 		case 'H':
 			c->model_host = 1;
@@ -471,6 +583,11 @@ int cmd_run(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	r.det = load_rules(&r, &c);
+	if (!r.det && (c.rules || !c.no_builtin_rules)) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (store_load_models(r.st, adopt, &r) < 0)
 		fprintf(stderr, "vigil: loading models: %s\n", store_errmsg(r.st));
 	signal(SIGINT, on_signal);
@@ -482,13 +599,15 @@ int cmd_run(int argc, char **argv)
 	engine_stats(r.eng, &es);
 	fprintf(stderr,
 		"vigil: events=%llu checks=%llu learned=%llu anomalies=%llu "
-		"repeats=%llu below_min_score=%llu runtime_skipped=%llu "
+		"repeats=%llu below_min_score=%llu muted=%llu "
+		"runtime_skipped=%llu "
 		"models=%llu alerts=%llu "
 		"alert_write_errors=%llu store_errors=%llu\n",
 		(unsigned long long)es.events, (unsigned long long)es.checks,
 		(unsigned long long)es.learned, (unsigned long long)es.anomalies,
 		(unsigned long long)es.suppressed_repeats,
 		(unsigned long long)es.below_min_score,
+		(unsigned long long)es.muted,
 		(unsigned long long)es.runtime_skipped,
 		(unsigned long long)es.models,
 		(unsigned long long)alert_count(r.alerts),
@@ -496,6 +615,7 @@ int cmd_run(int argc, char **argv)
 		(unsigned long long)r.store_errors);
 out:
 	alert_out_close(r.alerts);
+	detect_free(r.det);
 	engine_free(r.eng);
 	store_close(r.st);
 	pipeline_fini(&r.p);

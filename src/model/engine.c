@@ -258,6 +258,10 @@ static const char *who(const struct enrich_view *v)
 
 void engine_report(struct engine *e, struct anomaly *a)
 {
+	if (e->mute) {
+		e->st.muted++;
+		return;
+	}
 	if (a->score < e->o.min_score) {
 		e->st.below_min_score++;
 		return;
@@ -407,6 +411,14 @@ void engine_event(struct engine *e, const void *rec,
 	engine_maybe_activate(e, inst, wall_ns);
 	if (img)
 		engine_maybe_activate(e, img, wall_ns);
+}
+
+void engine_event_muted(struct engine *e, const void *rec,
+			const struct enrich_view *v, uint64_t wall_ns)
+{
+	e->mute = 1;
+	engine_event(e, rec, v, wall_ns);
+	e->mute = 0;
 }
 
 int engine_relearn(struct engine *e, const char *key, uint64_t now)

@@ -20,6 +20,7 @@ enum anomaly_kind {
 	ANOM_TIME,	   /* known item at an unusual hour of the week */
 	ANOM_SILENT,	   /* expected periodic item did not happen */
 	ANOM_RATE,	   /* activity far above the hour's usual rate */
+	ANOM_RULE,	   /* a detection rule matched (src/detect) */
 };
 
 struct anomaly {
@@ -28,13 +29,19 @@ struct anomaly {
 	const char *item;
 	const char *nearest[3];
 	size_t n_nearest;
-	const struct model *model; /* the instance or service model */
+	const struct model *model; /* the instance or service model; NULL
+				    * for rule alerts */
 	int score;		   /* 0..100 */
 	const char *title;
 	char explanation[768];
 	uint64_t wall_ns;
 	const void *rec;		 /* triggering record, NULL for ANOM_SILENT */
 	const struct enrich_view *view; /* NULL for ANOM_SILENT */
+	/* rule alerts (ANOM_RULE) */
+	const char *rule_id;
+	const char *rule_description;
+	char *const *mitre;
+	size_t n_mitre;
 };
 
 typedef void (*anomaly_cb)(void *ctx, const struct anomaly *a);
@@ -60,6 +67,10 @@ int engine_adopt(struct engine *e, struct model *m);
 /* Feeds one enriched event; wall_ns is its wall-clock time. */
 void engine_event(struct engine *e, const void *rec,
 		  const struct enrich_view *v, uint64_t wall_ns);
+/* Same, learning as usual but reporting nothing about this event (a
+ * detection rule already alerted on it: one event, one alert). */
+void engine_event_muted(struct engine *e, const void *rec,
+			const struct enrich_view *v, uint64_t wall_ns);
 /* Advances time without events: ends learning, checks silent jobs, closes
  * rate minutes. Call about once a second (live) or per event (replay). */
 void engine_tick(struct engine *e, uint64_t wall_ns);
@@ -76,7 +87,7 @@ int engine_delete(struct engine *e, const char *key);
 
 struct engine_stats {
 	uint64_t events, checks, learned, anomalies, suppressed_repeats,
-		below_min_score, runtime_skipped, models, cap_hits;
+		below_min_score, muted, runtime_skipped, models, cap_hits;
 };
 void engine_stats(const struct engine *e, struct engine_stats *out);
 

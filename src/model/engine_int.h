@@ -31,6 +31,7 @@ struct engine {
 	struct mstate *last_s;
 	struct engine_stats st;
 	uint64_t now;	     /* newest wall time seen */
+	int mute;	     /* reports of the current event are dropped */
 	uint64_t last_hour;  /* hour index of the last silent-job sweep */
 };
 

@@ -277,6 +277,50 @@ static int op_deleted(void)
 	return rc;
 }
 
+/* PTRACE_TRACEME in a child: the benign twin of an attach. */
+static int op_traceme(void)
+{
+	pid_t c = fork();
+	int st;
+
+	if (c < 0)
+		return die("fork");
+	if (c == 0) {
+		long r = ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+
+		_exit(r < 0 ? 1 : 0);
+	}
+	printf("pid=%d\n", (int)c);
+	waitpid(c, &st, 0);
+	return 0;
+}
+
+/* setuid(0): from a setuid-root copy run by another user, an escalation. */
+static int op_setuid0(void)
+{
+	int r = setuid(0);
+
+	printf("pid=%d\nret=%d\nuid=%d\n", (int)getpid(), r, (int)getuid());
+	return 0;
+}
+
+/* A non-shell program starting a shell, as an exploited service would. */
+static int op_spawnsh(void)
+{
+	pid_t c = fork();
+	int st;
+
+	if (c < 0)
+		return die("fork");
+	if (c == 0) {
+		execl("/bin/sh", "sh", "-c", "true", (char *)NULL);
+		_exit(127);
+	}
+	printf("pid=%d\n", (int)c);
+	waitpid(c, &st, 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *op = argc == 2 ? argv[1] : "";
@@ -305,7 +349,13 @@ int main(int argc, char **argv)
 		return op_memfd();
 	if (!strcmp(op, "deleted"))
 		return op_deleted();
+	if (!strcmp(op, "traceme"))
+		return op_traceme();
+	if (!strcmp(op, "setuid0"))
+		return op_setuid0();
+	if (!strcmp(op, "spawnsh"))
+		return op_spawnsh();
 	fprintf(stderr, "usage: privops setuid|setgid|capset|ptrace|mount|"
-			"unshare|setns|module|bpf|memfd|deleted\n");
+			"unshare|setns|module|bpf|memfd|deleted|traceme|setuid0|spawnsh\n");
 	return 2;
 }
