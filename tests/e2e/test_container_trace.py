@@ -130,3 +130,32 @@ def test_oci_annotations_give_pod_and_image(tracer, container):
     assert get(e, "container.image.name") == "registry.example/shop/web:1.2"
     assert get(e, "orchestrator.namespace") == "shop"
     assert get(e, "orchestrator.resource.name") == "web-7d9c"
+
+
+def test_counters_on_sigusr1_and_at_exit(tracer):
+    import signal
+    import time
+    t = tracer("--type", "file")
+    subprocess.run(["sh", "-c", "for i in 1 2 3 4 5; do cat /etc/hostname; done > /dev/null"])
+    time.sleep(0.5)
+    t.proc.send_signal(signal.SIGUSR1)
+    time.sleep(0.5)
+    evs = t.stop()
+    # once for SIGUSR1, once at exit; opens emitted, none dropped
+    assert t.stderr.count("vigil: counters by event type") == 2, t.stderr
+    assert "open=" in t.stderr and "dropped=0" in t.stderr
+    # the repeated opens of one file by one process fold into event.count
+    assert all(get(e, "event.category") == ["file"] for e in evs)
+
+
+def test_duration_and_usage_errors(tmp_path):
+    from conftest import VIGIL
+    r = subprocess.run([VIGIL, "trace", "--duration", "1s", "--type", "network"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0 and "total emitted=" in r.stderr
+    r = subprocess.run([VIGIL, "trace", "--type", "bogus"], capture_output=True, text=True)
+    assert r.returncode == 2 and "bad --type 'bogus'" in r.stderr
+    r = subprocess.run([VIGIL, "trace", "--frobnicate"], capture_output=True, text=True)
+    assert r.returncode == 2
+    r = subprocess.run([VIGIL, "nosuchcommand"], capture_output=True, text=True)
+    assert r.returncode == 2 and "unknown command 'nosuchcommand'" in r.stderr
