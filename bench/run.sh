@@ -4,7 +4,8 @@
 #   sudo bench/run.sh
 #   sudo BENCH_OPEN=200000 BENCH_EXEC=1000 BENCH_CONNECT=10000 BENCH_PAIRS=3 bench/run.sh
 #
-# Builds build/vigil (if missing) and build/bench/loops, enables
+# Builds build/vigil (if missing; VIGIL=/path/to/vigil benchmarks another
+# build instead) and build/bench/loops, enables
 # kernel.bpf_stats_enabled for the run (the previous value is restored on any
 # exit), then bench/bench.py runs the interleaved pairs and prints the table.
 set -euo pipefail
@@ -25,8 +26,17 @@ for tool in gcc make python3 bpftool sysctl; do
 done
 
 cd "$root"
-if [ ! -x build/vigil ]; then
-	make
+if [ -n "${VIGIL:-}" ]; then
+	vigil=$(realpath "$VIGIL")
+	if [ ! -x "$vigil" ]; then
+		echo "bench/run.sh: VIGIL=$VIGIL is not an executable" >&2
+		exit 1
+	fi
+else
+	vigil="$root/build/vigil"
+	if [ ! -x "$vigil" ]; then
+		make
+	fi
 fi
 mkdir -p build/bench
 gcc -O2 -Wall -Wextra -Werror -o build/bench/loops bench/loops.c
@@ -37,6 +47,7 @@ py=""
 
 # Stops a process we started (recorded by bench.py in $tmp/NAME.pid) if
 # bench.py could not: only that pid, and only if it is still the same program.
+# shellcheck disable=SC2317  # called from the EXIT trap
 stop_recorded() { # NAME COMM SIGNAL [group]
 	local f="$tmp/$1.pid" pid comm
 	[ -f "$f" ] || return 0
@@ -50,6 +61,7 @@ stop_recorded() { # NAME COMM SIGNAL [group]
 	fi
 }
 
+# shellcheck disable=SC2317  # the EXIT trap
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM HUP
@@ -60,7 +72,10 @@ cleanup() {
 	stop_recorded loop loops KILL group
 	stop_recorded agent vigil INT
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		[ -f "$tmp/agent.pid" ] && [ -d "/proc/$(cat "$tmp/agent.pid")" ] || break
+		if [ ! -f "$tmp/agent.pid" ] ||
+		   [ ! -d "/proc/$(cat "$tmp/agent.pid")" ]; then
+			break
+		fi
 		sleep 0.5
 	done
 	stop_recorded agent vigil KILL
@@ -77,7 +92,7 @@ sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null
 
 # In the background so that a signal to this script is handled at once
 # (bash runs traps only between foreground commands).
-python3 "$here/bench.py" --vigil "$root/build/vigil" \
+python3 "$here/bench.py" --vigil "$vigil" \
 	--loops "$root/build/bench/loops" --tmp "$tmp" \
 	--results "$root/build/bench/results.json" &
 py=$!
