@@ -101,7 +101,8 @@ def test_service_learns_then_attacks_are_anomalies(tmp_path, container, static_p
     os.chmod(cgi, 0o755)
     shutil.copy(static_privops, os.path.join(root, "bin", "privops"))
 
-    agent = Agent(str(tmp_path), "--learn-min", "6s", "--learn-settle", "4s")
+    # the models alone: built-in detections would take over some of these
+    agent = Agent(str(tmp_path), "--learn-min", "6s", "--learn-settle", "4s", "--no-builtin-rules")
     c.config["process"]["args"] = ["/bin/sh", "-c", WORKLOAD.format(port=port)]
     with open(os.path.join(c.bundle, "config.json"), "w") as f:
         json.dump(c.config, f)

@@ -1,4 +1,5 @@
 """Models from recordings with a controlled clock (no root, deterministic):
+(the built-in detection rules are off here, to see the models alone)
 normal behaviour, including a weekly job at its usual hour, raises nothing;
 the job at another hour, or missing, is reported; learning ends by itself;
 models survive a restart of the agent."""
@@ -43,7 +44,7 @@ def run_replay(tmp_path, rec_path, data="data", *extra):
     alerts = tmp_path / f"alerts-{len(os.listdir(tmp_path))}.json"
     r = subprocess.run([VIGIL, "run", "--replay", str(rec_path), "--data-dir", str(tmp_path / data),
                         "--alerts", str(alerts), "--quiet", "--learn-min", "1d",
-                        "--learn-settle", "1d"] + list(extra),
+                        "--learn-settle", "1d", "--no-builtin-rules"] + list(extra),
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     out = [json.loads(line) for line in open(alerts)] if alerts.exists() else []
@@ -116,3 +117,23 @@ def test_new_behaviour_after_learning_and_restart(tmp_path):
     assert "tcp 10.0.0.0/24:5432" in get(net, "vigil.alert.nearest")
     assert get(net, "vigil.model.state") == "active"
     assert get(net, "destination.port") == 4444
+
+
+def test_one_event_one_alert_with_detections_on(tmp_path):
+    r = Recording(host="node-1", start=MONDAY)
+    weeks_of_service(r, 2)
+    r.at(14 * 86400 + 3600)  # Monday 01:00, before the weekly job is due
+    shop = r.service("shop.service")
+    pid = r.spawn(shop, 60, "/usr/bin/shop-worker", ["shop-worker", "--once"])
+    r.open(shop, pid, "/etc/shadow")  # both a credential-read rule and new to the model
+    path = tmp_path / "both.vrec"
+    r.write(str(path))
+    alerts = tmp_path / "alerts.json"
+    p = subprocess.run([VIGIL, "run", "--replay", str(path), "--data-dir", str(tmp_path / "d"), "--alerts",
+                        str(alerts), "--quiet", "--learn-min", "1d", "--learn-settle", "1d"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    got = [json.loads(line) for line in open(alerts)]
+    assert [(get(a, "vigil.alert.source"), get(a, "rule.id")) for a in got] == \
+        [("detection", "credential-file-read")]
+    assert "muted=" in p.stderr
