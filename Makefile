@@ -6,7 +6,7 @@ ARCH := x86
 BUILD := build
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Isrc -Ibpf -I$(BUILD)
-LDLIBS := -lbpf -lelf -lz -ljansson -lsqlite3 -lyaml
+LDLIBS := -lbpf -lelf -lz -ljansson -lsqlite3 -lyaml -lcurl
 SAN ?=
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -20,7 +20,7 @@ LIB_OBJS := $(filter-out $(BUILD)/src/cli/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean test unit e2e bench bench-model
+.PHONY: all clean test unit e2e bench bench-model bench-recorder
 all: $(BUILD)/vigil
 
 $(BUILD)/vigil.bpf.o: bpf/vigil.bpf.c bpf/*.h bpf/vmlinux/$(ARCH)/vmlinux.h
@@ -30,7 +30,15 @@ $(BUILD)/vigil.bpf.o: bpf/vigil.bpf.c bpf/*.h bpf/vmlinux/$(ARCH)/vmlinux.h
 $(BUILD)/vigil.skel.h: $(BUILD)/vigil.bpf.o
 	$(BPFTOOL) gen skeleton $< name vigil_bpf > $@
 
-$(BUILD)/src/%.o: src/%.c $(wildcard src/*/*.h) bpf/vigil_event.h | $(BUILD)/vigil.skel.h
+# enforcement (bpf/enforce.bpf.c): a second object, separate from the sensor
+$(BUILD)/enforce.bpf.o: bpf/enforce.bpf.c bpf/enforce_event.h bpf/vmlinux/$(ARCH)/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Ibpf/vmlinux/$(ARCH) -Wall -Werror -c $< -o $@
+
+$(BUILD)/enforce.skel.h: $(BUILD)/enforce.bpf.o
+	$(BPFTOOL) gen skeleton $< name enforce_bpf > $@
+
+$(BUILD)/src/%.o: src/%.c $(wildcard src/*/*.h) bpf/vigil_event.h | $(BUILD)/vigil.skel.h $(BUILD)/enforce.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -c $< -o $@
 
@@ -44,7 +52,7 @@ $(BUILD)/gen/rules_builtin.o: $(BUILD)/gen/rules_builtin.c
 $(BUILD)/vigil: $(OBJS)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) tests/unit/harness.h
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
@@ -61,6 +69,22 @@ $(BUILD)/bench/model_bench: bench/model_bench.c $(LIB_OBJS)
 # user-space model benchmark (no root): bench/model_bench.sh
 bench-model: $(BUILD)/bench/model_bench
 	bench/model_bench.sh
+
+$(BUILD)/bench/recorder_bench: bench/recorder_bench.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
+# flight recorder benchmark (no root): bench/recorder_bench.sh
+bench-recorder: $(BUILD)/bench/recorder_bench
+	bench/recorder_bench.sh
+
+# enforcement demo driver used by tests/e2e/test_enforce.py and bench/enforce_bench.sh
+# (links only what it uses: enforce, the model and two leaf utilities)
+GUARD_OBJS := $(filter $(BUILD)/src/enforce/%,$(OBJS)) \
+	$(addprefix $(BUILD)/src/,lib/hashmap.o lib/jsonw.o model/model.o model/model_yaml.o model/generalize.o)
+$(BUILD)/tests/guard_demo: tests/e2e/helpers/guard_demo.c $(GUARD_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(GUARD_OBJS) -o $@ -lbpf -lelf -lz -lyaml -lpthread
 
 clean:
 	rm -rf build

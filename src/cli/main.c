@@ -14,9 +14,16 @@ static void usage(FILE *f)
 		"  run      the agent: learn a model per container, image and "
 		"service,\n"
 		"           report anomalies (root; --replay FILE without root)\n"
+		"  mode     set RESOURCE learn|monitor|shadow|protect (kernel "
+		"enforcement)\n"
 		"  model    list, show, export, import, diff, delete, relearn, "
 		"extend,\n"
 		"           approve, prune learned models\n"
+		"  history  recorded events of a container (also after it "
+		"is gone) or service\n"
+		"  tree     recorded process tree of a container or service\n"
+		"  incident export an alert with its evidence to a file; "
+		"show one\n"
 		"  trace    stream kernel events, attributed to containers "
 		"(root)\n"
 		"  record   write the event stream to a recording file (root)\n"
@@ -42,6 +49,14 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "model"))
 		return cmd_model(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "mode"))
+		return cmd_mode(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "history"))
+		return cmd_history(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "tree"))
+		return cmd_tree(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "incident"))
+		return cmd_incident(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("vigil %s\n", VIGIL_VERSION);
 		return 0;

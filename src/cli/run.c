@@ -5,7 +5,8 @@
  *
  * Once a second (live) the engine ticks (learning ends by itself), commands
  * queued by `vigil model` are applied, and every 5 s changed models are
- * saved. A kill -9 loses at most the last 5 s of learning. */
+ * saved. A kill -9 loses at most the last 5 s of learning. Every event
+ * and alert is also kept in the flight recorder (run_record.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -40,6 +41,7 @@ struct run_ctx {
 	struct alert_out *alerts;
 	uint64_t last_wall;
 	uint64_t store_errors;
+	struct run_rec *rec; /* flight recorder (run_record.c), NULL: off */
 };
 
 struct run_conf {
@@ -50,6 +52,8 @@ struct run_conf {
 	const char *replay;
 	const char *rules; /* --rules FILE: more detection rules */
 	int no_builtin_rules;
+	struct run_rec_conf rec; /* flight recorder options */
+	struct alert_conf ac; /* --syslog, --webhook, formats */
 };
 
 static uint64_t now_ns(clockid_t c)
@@ -65,6 +69,7 @@ static void on_anomaly(void *ctx, const struct anomaly *a)
 	struct run_ctx *r = ctx;
 
 	alert_anomaly(r->alerts, a, &r->p.fc);
+	run_rec_alert(r->rec, a, &r->p.fc);
 }
 
 static void on_pending(void *ctx, const struct model *m, enum model_dim d,
@@ -84,6 +89,7 @@ static void on_event(void *ctx, const void *rec, const struct enrich_view *v)
 	uint64_t wall = h->ts_ns + (uint64_t)r->p.fc.boot_to_real_ns;
 
 	r->last_wall = wall;
+	run_rec_event(r->rec, rec, v, &r->p.fc, wall);
 	/* one event, one alert: a rule that fired silences the models */
 	if (r->det && detect_event(r->det, rec, v, wall) > 0)
 		engine_event_muted(r->eng, rec, v, wall);
@@ -130,6 +136,7 @@ static void on_detection(void *ctx, const struct detection *d)
 			 ? (res->meta.name[0] ? res->meta.name : res->cg.container_id)
 			 : (res->cg.unit[0] ? res->cg.unit : "processes"));
 	alert_anomaly(r->alerts, &a, &r->p.fc);
+	run_rec_alert(r->rec, &a, &r->p.fc);
 }
 
 /* The built-in rules, plus --rules FILE. */
@@ -299,7 +306,9 @@ static void usage(FILE *f)
 		"  --min-score N        report anomalies scoring at least N "
 		"(default 30;\n"
 		"                       lower ones are counted, see the exit "
-		"summary)\n");
+		"summary)\n"
+		ALERT_USAGE
+		RUNREC_USAGE);
 }
 
 /* "key: value" lines; '#' comments. Unknown keys are errors. */
@@ -369,7 +378,9 @@ static int parse_args(int argc, char **argv, struct run_conf *c)
 		{"min-score", required_argument, 0, 'S'},
 		{"rules", required_argument, 0, 'R'},
 		{"no-builtin-rules", no_argument, 0, 'N'},
+		RUNREC_LONGOPTS,
 		{"help", no_argument, 0, 'h'},
+		ALERT_LONGOPTS,
 		{0, 0, 0, 0},
 	};
 	int opt;
@@ -430,6 +441,14 @@ static int parse_args(int argc, char **argv, struct run_conf *c)
 			c->min_score = (int)v;
 			break;
 		}
+		case RUNREC_OPT_FIRST ... RUNREC_OPT_LAST:
+			if (run_rec_option(&c->rec, opt, optarg) < 0)
+				return EXIT_USAGE;
+			break;
+		case ALERT_OPT_FIRST ... ALERT_OPT_LAST:
+			if (alert_conf_option(&c->ac, opt, optarg) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -475,6 +494,8 @@ static int run_live(struct run_ctx *r, const struct run_conf *c)
 
 		if (sensor_poll(s, 200) < 0)
 			break;
+		run_rec_tick(r->rec, now_ns(CLOCK_REALTIME), 0, r->alerts,
+			     &r->p.fc);
 		mono = now_ns(CLOCK_MONOTONIC);
 		if (mono - last_tick >= 1000000000ULL) {
 			last_tick = mono;
@@ -531,6 +552,8 @@ static int run_replay(struct run_ctx *r, const char *path)
 			if (vg_record_check(buf.b, len) < 0)
 				continue;
 			pipeline_record(&r->p, buf.b, len, 0);
+			run_rec_tick(r->rec, r->last_wall, 0, r->alerts,
+				     &r->p.fc);
 			if (r->last_wall)
 				engine_tick(r->eng, r->last_wall);
 		} else {
@@ -570,16 +593,22 @@ int cmd_run(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if (run_rec_open(&r.rec, c.data_dir, &c.rec) < 0) {
+		rc = 1;
+		goto out;
+	}
 	memset(&eo, 0, sizeof(eo));
 	eo.learn_min_ns = c.learn_min;
 	eo.learn_settle_ns = c.learn_settle;
 	eo.model_host_unattributed = c.model_host;
 	eo.min_score = c.min_score;
 	r.eng = engine_new(&eo, on_anomaly, on_pending, &r);
-	r.alerts = alert_out_open(c.alerts[0] ? c.alerts : NULL, !c.quiet);
+	c.ac.file = c.alerts[0] ? c.alerts : NULL;
+	c.ac.to_stdout = !c.quiet;
+	c.ac.data_dir = c.data_dir;
+	r.alerts = r.eng ? alert_out_new(&c.ac, err, sizeof(err)) : NULL;
 	if (!r.eng || !r.alerts) {
-		fprintf(stderr, "vigil: cannot open alerts file '%s': %s\n",
-			c.alerts, strerror(errno));
+		fprintf(stderr, "vigil: %s\n", r.eng ? err : "out of memory");
 		rc = 1;
 		goto out;
 	}
@@ -596,6 +625,7 @@ int cmd_run(int argc, char **argv)
 	rc = c.replay ? run_replay(&r, c.replay) : run_live(&r, &c);
 	store_ctl_take(r.st, apply_ctl, &r);
 	save(&r);
+	run_rec_tick(r.rec, 0, 1, r.alerts, &r.p.fc);
 	engine_stats(r.eng, &es);
 	fprintf(stderr,
 		"vigil: events=%llu checks=%llu learned=%llu anomalies=%llu "
@@ -613,7 +643,11 @@ int cmd_run(int argc, char **argv)
 		(unsigned long long)alert_count(r.alerts),
 		(unsigned long long)alert_write_errors(r.alerts),
 		(unsigned long long)r.store_errors);
+	alert_out_finish(r.alerts, stderr);
+	run_rec_close(r.rec, stderr);
+	r.rec = NULL;
 out:
+	run_rec_close(r.rec, NULL);
 	alert_out_close(r.alerts);
 	detect_free(r.det);
 	engine_free(r.eng);

@@ -38,6 +38,8 @@ struct anomaly {
 	const void *rec;		 /* triggering record, NULL for ANOM_SILENT */
 	const struct enrich_view *view; /* NULL for ANOM_SILENT */
 	/* rule alerts (ANOM_RULE) */
+	const char *source;	  /* NULL: "detection" for rules, else "model" */
+	const char *action_taken; /* NULL: "alerted" */
 	const char *rule_id;
 	const char *rule_description;
 	char *const *mitre;
