@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "alert/alert.h"
 #include "cli/cli.h"
+#include "cli/run_enforce.h"
 #include "detect/detect.h"
 #include "pipeline/pipeline.h"
 #include "model/engine.h"
@@ -42,6 +43,7 @@ struct run_ctx {
 	uint64_t last_wall;
 	uint64_t store_errors;
 	struct run_rec *rec; /* flight recorder (run_record.c), NULL: off */
+	struct run_enforce *enf; /* modes and kernel enforcement */
 };
 
 struct run_conf {
@@ -90,6 +92,7 @@ static void on_event(void *ctx, const void *rec, const struct enrich_view *v)
 
 	r->last_wall = wall;
 	run_rec_event(r->rec, rec, v, &r->p.fc, wall);
+	renf_event(r->enf, rec, v);
 	/* one event, one alert: a rule that fired silences the models */
 	if (r->det && detect_event(r->det, rec, v, wall) > 0)
 		engine_event_muted(r->eng, rec, v, wall);
@@ -224,13 +227,42 @@ static int approve_one(void *ctx, const char *model, const char *dim,
 }
 
 /* A command queued by `vigil model` while this agent runs. */
+static void on_enforcement(void *ctx, struct anomaly *a)
+{
+	struct run_ctx *r = ctx;
+
+	a->wall_ns = now_ns(CLOCK_REALTIME);
+	on_anomaly(r, a);
+}
+
+/* `vigil mode set RESOURCE MODE`: RESOURCE is a container id or name. */
+static void apply_mode(struct run_ctx *r, const char *res, const char *mode,
+		       uint64_t now)
+{
+	const struct resource *rs = enrich_find_container(r->p.en, res);
+	char err[256] = "";
+
+	if (!rs) {
+		fprintf(stderr, "vigil: mode '%s': no container '%s' seen\n",
+			mode, res);
+		return;
+	}
+	if (renf_set_mode(r->enf, rs, mode, now, err, sizeof(err)) < 0)
+		fprintf(stderr, "vigil: mode '%s' for '%s': %s\n", mode, res,
+			err);
+	else
+		fprintf(stderr, "vigil: '%s' is now in %s mode\n", res, mode);
+}
+
 static int apply_ctl(void *ctx, const char *model, const char *cmd,
 		     const char *arg)
 {
 	struct run_ctx *r = ctx;
 	uint64_t now = r->last_wall ? r->last_wall : now_ns(CLOCK_REALTIME);
 
-	if (!strcmp(cmd, "relearn")) {
+	if (!strcmp(cmd, "mode")) {
+		apply_mode(r, model, arg ? arg : "", now);
+	} else if (!strcmp(cmd, "relearn")) {
 		engine_relearn(r->eng, model, now);
 	} else if (!strcmp(cmd, "extend")) {
 		engine_extend(r->eng, model, now);
@@ -503,6 +535,7 @@ static int run_live(struct run_ctx *r, const struct run_conf *c)
 			engine_tick(r->eng, r->last_wall);
 			store_ctl_take(r->st, apply_ctl, r);
 		}
+		renf_poll(r->enf);
 		if (mono - last_save >= 5000000000ULL) {
 			last_save = mono;
 			save(r);
@@ -603,6 +636,7 @@ int cmd_run(int argc, char **argv)
 	eo.model_host_unattributed = c.model_host;
 	eo.min_score = c.min_score;
 	r.eng = engine_new(&eo, on_anomaly, on_pending, &r);
+	r.enf = r.eng ? renf_new(r.eng, on_enforcement, &r) : NULL;
 	c.ac.file = c.alerts[0] ? c.alerts : NULL;
 	c.ac.to_stdout = !c.quiet;
 	c.ac.data_dir = c.data_dir;
@@ -643,11 +677,19 @@ int cmd_run(int argc, char **argv)
 		(unsigned long long)alert_count(r.alerts),
 		(unsigned long long)alert_write_errors(r.alerts),
 		(unsigned long long)r.store_errors);
+	{
+		char enf[128];
+
+		renf_poll(r.enf);
+		renf_summary(r.enf, enf, sizeof(enf));
+		fprintf(stderr, "vigil: enforcement: %s\n", enf);
+	}
 	alert_out_finish(r.alerts, stderr);
 	run_rec_close(r.rec, stderr);
 	r.rec = NULL;
 out:
 	run_rec_close(r.rec, NULL);
+	renf_free(r.enf); /* detaches every guard: fail open */
 	alert_out_close(r.alerts);
 	detect_free(r.det);
 	engine_free(r.eng);

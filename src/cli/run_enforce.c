@@ -216,6 +216,10 @@ int renf_set_mode(struct run_enforce *re, const struct resource *res,
 	pid_t pid;
 	int rc;
 
+	if (!re) {
+		snprintf(err, errlen, "enforcement is not available");
+		return -ENOSYS;
+	}
 	if (strcmp(mode, "protect") && strcmp(mode, "shadow") &&
 	    strcmp(mode, "monitor") && strcmp(mode, "learn")) {
 		snprintf(err, errlen, "unknown mode '%s' (learn, monitor, shadow, "
@@ -298,7 +302,7 @@ void renf_event(struct run_enforce *re, const void *rec,
 	const struct vg_file *f = rec;
 	struct prot *p;
 
-	if (h->type != VG_OPEN || h->ret < 0 ||
+	if (!re || h->type != VG_OPEN || h->ret < 0 ||
 	    !(f->access & (VG_ACC_WRITE | VG_ACC_CREATE)))
 		return;
 	p = hashmap_get(re->by_res, v->res->key);
@@ -308,6 +312,8 @@ void renf_event(struct run_enforce *re, const void *rec,
 
 void renf_poll(struct run_enforce *re)
 {
+	if (!re)
+		return;
 	if (re->ng)
 		netguard_poll(re->ng, 0);
 	if (re->eg)
@@ -316,6 +322,10 @@ void renf_poll(struct run_enforce *re)
 
 void renf_summary(struct run_enforce *re, char *buf, size_t cap)
 {
+	if (!re) {
+		snprintf(buf, cap, "unavailable");
+		return;
+	}
 	snprintf(buf, cap, "protected=%zu blocked=%llu would_block=%llu",
 		 hashmap_count(re->by_res), (unsigned long long)re->blocked,
 		 (unsigned long long)re->would_block);
