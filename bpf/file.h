@@ -119,7 +119,7 @@ static __always_inline int handle_open(struct sys_args *a)
 	else
 		user_path_at(t, dfd, upath, e->path, &e->h.flags, VG_F_TRUNC1,
 			     VG_F_RELATIVE);
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e);
 	count(VG_OPEN, 0);
 	return 0;
 }
@@ -223,7 +223,7 @@ static __always_inline int handle_file_op(struct sys_args *a, __u16 type)
 		user_path_at(t, dfd2, p2, e->path2, &e->h.flags, VG_F_TRUNC2,
 			     VG_F_RELATIVE2);
 	}
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e);
 	count(type, 0);
 	return 0;
 }

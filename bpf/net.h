@@ -83,7 +83,7 @@ static __always_inline struct vg_net *net_reserve(__u16 type)
 
 static __always_inline int net_submit(struct vg_net *e, __u16 type)
 {
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e);
 	count(type, 0);
 	return 0;
 }

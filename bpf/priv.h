@@ -103,7 +103,7 @@ static __always_inline int handle_priv(struct sys_args *a, __u16 type)
 		bpf_probe_read_user_str(e->str1, VG_PATH_LEN, (void *)a->a[0]);
 		break;
 	}
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e);
 	count(type, 0);
 	return 0;
 }

@@ -70,7 +70,7 @@ static __always_inline int handle_exec(struct linux_binprm *bprm)
 			len = 0;
 	}
 	e->args_len = len;
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e);
 	count(VG_EXEC, 0);
 	return 0;
 }
@@ -91,7 +91,7 @@ static __always_inline int handle_fork(struct task_struct *child)
 	e->exit_code = 0;
 	e->is_thread = 0;
 	e->pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e);
 	count(VG_FORK, 0);
 	return 0;
 }
@@ -112,7 +112,7 @@ static __always_inline int handle_exit(struct task_struct *p)
 	e->exit_code = BPF_CORE_READ(p, exit_code);
 	e->is_thread = 0;
 	e->pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e);
 	count(VG_EXIT, 0);
 	return 0;
 }

@@ -163,11 +163,12 @@ static int exec_items(const struct vg_exec *x, const struct enrich_view *v,
 static int file_items(const struct vg_file *f, struct item *out)
 {
 	char p[MODEL_ITEM_MAX];
+	size_t plen;
 	int n = 0;
 
 	if (f->path[0] != '/')
 		return 0; /* unresolved relative path: nothing stable to learn */
-	gen_path(f->path, p, sizeof(p));
+	plen = gen_path(f->path, p, sizeof(p));
 	switch (f->h.type) {
 	case VG_OPEN:
 		if (f->access & VG_ACC_READ) {
@@ -176,7 +177,7 @@ static int file_items(const struct vg_file *f, struct item *out)
 			out[n].bad = sensitive_read(f->path)
 					     ? "read of a credential file"
 					     : NULL;
-			snprintf(out[n++].text, MODEL_ITEM_MAX, "%s", p);
+			memcpy(out[n++].text, p, plen + 1);
 		}
 		if (f->access & (VG_ACC_WRITE | VG_ACC_TRUNC | VG_ACC_CREATE)) {
 			out[n].dim = (f->access & VG_ACC_CREATE) ? DIM_FILE_CREATE
@@ -186,14 +187,14 @@ static int file_items(const struct vg_file *f, struct item *out)
 			out[n].bad = system_dir(f->path)
 					     ? "write below a system binary directory"
 					     : NULL;
-			snprintf(out[n++].text, MODEL_ITEM_MAX, "%s", p);
+			memcpy(out[n++].text, p, plen + 1);
 		}
 		return n;
 	case VG_UNLINK:
 		out[0].dim = DIM_FILE_DELETE;
 		out[0].score = starts(f->path, "/var/log/") ? 60 : 25;
 		out[0].bad = NULL;
-		snprintf(out[0].text, MODEL_ITEM_MAX, "%s", p);
+		memcpy(out[0].text, p, plen + 1);
 		return 1;
 	case VG_RENAME:
 	case VG_LINK:
@@ -208,18 +209,18 @@ static int file_items(const struct vg_file *f, struct item *out)
 			out[n].dim = DIM_FILE_DELETE;
 			out[n].score = starts(f->path, "/var/log/") ? 60 : 25;
 			out[n].bad = NULL;
-			snprintf(out[n++].text, MODEL_ITEM_MAX, "%s", p);
+			memcpy(out[n++].text, p, plen + 1);
 		}
 		if (target[0] != '/')
 			return n;
-		gen_path(target, p, sizeof(p));
+		plen = gen_path(target, p, sizeof(p));
 		out[n].dim = (f->h.type == VG_CHMOD || f->h.type == VG_CHOWN)
 				     ? DIM_FILE_WRITE : DIM_FILE_CREATE;
 		out[n].score = system_dir(target) ? 75 : 35;
 		out[n].bad = system_dir(target)
 				     ? "write below a system binary directory"
 				     : NULL;
-		snprintf(out[n++].text, MODEL_ITEM_MAX, "%s", p);
+		memcpy(out[n++].text, p, plen + 1);
 		return n;
 	}
 	}

@@ -48,10 +48,20 @@ static uint32_t get_le32(const uint8_t *p)
 	       (uint32_t)p[3] << 24;
 }
 
-static uint32_t crc_of(const void *data, size_t len)
+/* CRC-32 of kind and raw_len (little-endian) then the decoded payload:
+ * a damaged kind or length is caught like damaged data. */
+static uint32_t crc_of(uint32_t kind, const void *data, size_t len)
 {
+	uint8_t head[8];
+	uLong c = crc32(0L, Z_NULL, 0);
+
+	put_le32(head, kind);
+	put_le32(head + 4, (uint32_t)len);
+	c = crc32(c, head, sizeof(head));
+	if (!len) /* zlib's crc32() answers 0 for a NULL buffer */
+		return (uint32_t)c;
 	/* len <= REC_MAX_PAYLOAD fits zlib's uInt */
-	return (uint32_t)crc32(crc32(0L, Z_NULL, 0), data, (uInt)len);
+	return (uint32_t)crc32(c, data, (uInt)len);
 }
 
 /* ---- codec ---- */
@@ -233,7 +243,7 @@ int rec_write(struct rec_writer *w, uint32_t kind, const void *data,
 	put_le32(hdr, kind);
 	put_le32(hdr + 4, (uint32_t)len);
 	put_le32(hdr + 8, (uint32_t)enc);
-	put_le32(hdr + 12, crc_of(data, len));
+	put_le32(hdr + 12, crc_of(kind, data, len));
 	w->len += REC_FRAME_HDR_LEN + enc;
 	if (w->len >= WBUF_FLUSH)
 		return rec_writer_flush(w);
@@ -391,7 +401,7 @@ int rec_next(struct rec_reader *r, uint32_t *kind, const void **data,
 	const uint8_t *p = r->buf + r->pos + REC_FRAME_HDR_LEN; /* fill moved */
 	if (rec_decode(p, enc, r->out, raw))
 		return reader_fail(r, -EBADMSG, ": bad encoding");
-	if (crc_of(r->out, raw) != crc)
+	if (crc_of(k, r->out, raw) != crc)
 		return reader_fail(r, -EBADMSG, ": checksum mismatch");
 	r->pos += total;
 	r->off += total;

@@ -112,6 +112,14 @@ int sensor_poll(struct sensor *s, int timeout_ms)
 {
 	int n = ring_buffer__poll(s->rb, timeout_ms);
 
+	/* the kernel side wakes us only for large batches (bpf/common.h):
+	 * drain what waits silently */
+	if (n >= 0 && !s->stop_err) {
+		int m = ring_buffer__consume(s->rb);
+
+		n = m < 0 ? m : n + m;
+	}
+
 	if (s->stop_err) {
 		n = s->stop_err;
 		s->stop_err = 0;

@@ -368,7 +368,12 @@ def frame(kind, payload):
         raise ValueError(f"payload of {len(payload)} bytes exceeds {REC_MAX_PAYLOAD}")
     enc = encode(payload)
     assert len(enc) <= encode_bound(len(payload))
-    return FRAME_HDR.pack(kind, len(payload), len(enc), zlib.crc32(payload)) + enc
+    return FRAME_HDR.pack(kind, len(payload), len(enc), frame_crc(kind, payload)) + enc
+
+
+def frame_crc(kind, payload):
+    """CRC-32 of kind and raw_len (little-endian), then the decoded payload."""
+    return zlib.crc32(payload, zlib.crc32(struct.pack("<II", kind, len(payload))))
 
 
 def file_header():
@@ -396,7 +401,7 @@ def read_frames(data):
         if off + 16 + enc > len(data):
             raise ValueError(f"truncated frame at offset {off}")
         payload = decode(data[off + 16:off + 16 + enc], raw)
-        if zlib.crc32(payload) != crc:
+        if frame_crc(kind, payload) != crc:
             raise ValueError(f"checksum mismatch at offset {off}")
         yield off, kind, payload
         off += 16 + enc

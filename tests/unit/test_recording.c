@@ -259,7 +259,8 @@ static void test_layout(void)
 	put32(want + 16, REC_KIND_EVENT);
 	put32(want + 20, 5);
 	put32(want + 24, 4);
-	put32(want + 28, (uint32_t)crc32(0, payload, 5));
+	/* the CRC covers kind and raw_len, then the payload */
+	put32(want + 28, (uint32_t)crc32(crc32(0, want + 16, 8), payload, 5));
 	memcpy(want + 32, "\3\2ab", 4);
 
 	struct rec_writer *w = rec_writer_open(path);
@@ -268,6 +269,24 @@ static void test_layout(void)
 	CHECK_INT(rec_writer_close(w), 0);
 	CHECK_INT(slurp(path, got, sizeof(got)), sizeof(want));
 	CHECK(memcmp(got, want, sizeof(want)) == 0);
+
+	/* a damaged kind is corruption, not an unknown frame to skip */
+	{
+		FILE *f = fopen(path, "r+b");
+		struct rec_reader *r;
+		uint32_t k;
+		const void *d;
+		size_t len;
+
+		CHECK(f != NULL);
+		fseek(f, 16, SEEK_SET);
+		fputc(REC_KIND_EVENT ^ 0x40, f);
+		fclose(f);
+		r = rec_reader_open(path);
+		CHECK(r != NULL);
+		CHECK_INT(rec_next(r, &k, &d, &len), -EBADMSG);
+		rec_reader_close(r);
+	}
 	unlink(path);
 }
 
