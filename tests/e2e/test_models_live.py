@@ -127,7 +127,7 @@ def test_service_learns_then_attacks_are_anomalies(tmp_path, container, static_p
         new_port, listen_port = port + 1, port + 2
         attacks = [
             ("shell spawned by the service",
-             lambda: subprocess.run(["wget", "-q", "-O", "-", f"http://127.0.0.1:{port}/cgi-bin/status"],
+             lambda: subprocess.run(["busybox", "wget", "-q", "-O", "-", f"http://127.0.0.1:{port}/cgi-bin/status"],
                                     capture_output=True, timeout=10),
              lambda a: get(a, "vigil.alert.dimension") == "process"
              and "[sh] <- /bin/busybox[httpd]" in get(a, "vigil.alert.item")
