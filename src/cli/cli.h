@@ -14,6 +14,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_mode(int argc, char **argv);     /* mode_cmd.c */
+int cmd_alerts(int argc, char **argv);   /* alerts_cmd.c */
 int cmd_history(int argc, char **argv);  /* history_cmd.c */
 int cmd_tree(int argc, char **argv);
 int cmd_incident(int argc, char **argv); /* incident_cmd.c */

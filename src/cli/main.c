@@ -14,6 +14,7 @@ static void usage(FILE *f)
 		"  run      the agent: learn a model per container, image and "
 		"service,\n"
 		"           report anomalies (root; --replay FILE without root)\n"
+		"  alerts   stored alerts by resource, severity, time; --follow\n"
 		"  mode     set RESOURCE learn|monitor|shadow|protect (kernel "
 		"enforcement)\n"
 		"  model    list, show, export, import, diff, delete, relearn, "
@@ -51,6 +52,8 @@ int main(int argc, char **argv)
 		return cmd_model(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "mode"))
 		return cmd_mode(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "alerts"))
+		return cmd_alerts(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "history"))
 		return cmd_history(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "tree"))

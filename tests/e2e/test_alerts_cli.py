@@ -1,0 +1,67 @@
+"""`vigil alerts`: stored alerts by resource, severity and time, and
+--follow printing new ones as an agent stores them (recordings, no root)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
+from mkrec import Recording  # noqa: E402
+
+from conftest import VIGIL, get  # noqa: E402
+from test_models_replay import MONDAY, weeks_of_service  # noqa: E402
+
+
+def replay(tmp_path, rec, data):
+    p = subprocess.run([VIGIL, "run", "--replay", str(rec), "--data-dir", data, "--quiet",
+                        "--learn-min", "1d", "--learn-settle", "1d"], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr
+
+
+def attacks(start, port):
+    r = Recording(host="node-1", start=start)
+    shop = r.service("shop.service")
+    r.known_process(shop, 60, "/usr/lib/systemd/systemd")
+    pid = r.spawn(shop, 60, "/usr/bin/shop-worker", ["shop-worker", "--once"])
+    r.open(shop, pid, "/etc/shadow")              # credential-file-read: 80
+    r.connect(shop, pid, "203.0.113.9", port)     # new to the model: 55
+    return r
+
+
+def test_alerts_list_filter_follow(tmp_path):
+    data = str(tmp_path / "data")
+    r = Recording(host="node-1", start=MONDAY)
+    weeks_of_service(r, 2)
+    r.write(str(tmp_path / "learn.vrec"))
+    replay(tmp_path, tmp_path / "learn.vrec", data)
+    attacks("2026-11-16T01:00:00Z", 6000).write(str(tmp_path / "a.vrec"))
+    replay(tmp_path, tmp_path / "a.vrec", data)
+
+    out = subprocess.run([VIGIL, "alerts", "--data-dir", data, "--json"], capture_output=True, text=True)
+    got = [json.loads(line) for line in out.stdout.splitlines()]
+    assert sorted(get(a, "vigil.alert.score") for a in got) == [55, 80], out.stderr
+    crit = subprocess.run([VIGIL, "alerts", "--data-dir", data, "--json", "--severity", "critical"],
+                          capture_output=True, text=True).stdout.splitlines()
+    assert [get(json.loads(x), "rule.id") for x in crit] == ["credential-file-read"]
+    text = subprocess.run([VIGIL, "alerts", "--data-dir", data, "--resource", "shop.service"],
+                          capture_output=True, text=True)
+    assert text.returncode == 0 and len(text.stdout.splitlines()) == 2 and "critical" in text.stdout
+    assert subprocess.run([VIGIL, "alerts", "--data-dir", data, "--resource", "nope.service"],
+                          capture_output=True, text=True).returncode == 1
+    assert subprocess.run([VIGIL, "alerts", "--severity", "huge"], capture_output=True).returncode == 2
+
+    follow = subprocess.Popen([VIGIL, "alerts", "--data-dir", data, "--json", "--follow",
+                               "--since", "2026-11-20T00:00:00Z"], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        attacks("2026-11-23T01:00:00Z", 6001).write(str(tmp_path / "b.vrec"))
+        replay(tmp_path, tmp_path / "b.vrec", data)
+        time.sleep(2.5)
+    finally:
+        follow.send_signal(signal.SIGINT)
+        new = follow.communicate(timeout=10)[0].splitlines()
+    items = sorted(get(json.loads(x), "vigil.alert.item") for x in new)
+    assert items == ["/etc/shadow", "tcp 203.0.113.0/24:6001"], items
