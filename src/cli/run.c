@@ -19,6 +19,7 @@
 #include "alert/alert.h"
 #include "cli/cli.h"
 #include "cli/run_enforce.h"
+#include "api/metrics.h"
 #include "detect/detect.h"
 #include "pipeline/pipeline.h"
 #include "model/engine.h"
@@ -44,6 +45,9 @@ struct run_ctx {
 	uint64_t store_errors;
 	struct run_rec *rec; /* flight recorder (run_record.c), NULL: off */
 	struct run_enforce *enf; /* modes and kernel enforcement */
+	struct metrics_srv *ms;  /* --metrics, NULL: off */
+	struct sensor *sensor;   /* live only, for /metrics */
+	uint64_t by_level[4];    /* alerts emitted: low, medium, high, critical */
 };
 
 struct run_conf {
@@ -52,6 +56,7 @@ struct run_conf {
 	uint64_t learn_min, learn_settle, duration;
 	int quiet, model_host, min_score;
 	const char *replay;
+	const char *metrics; /* --metrics HOST:PORT */
 	const char *rules; /* --rules FILE: more detection rules */
 	int no_builtin_rules;
 	struct run_rec_conf rec; /* flight recorder options */
@@ -66,9 +71,16 @@ static uint64_t now_ns(clockid_t c)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+static void count_level(struct run_ctx *r, int score)
+{
+	r->by_level[score >= 80 ? 3 : score >= 60 ? 2 : score >= 30 ? 1 : 0]++;
+}
+
 static void on_anomaly(void *ctx, const struct anomaly *a)
 {
 	struct run_ctx *r = ctx;
+
+	count_level(r, a->score);
 
 	alert_anomaly(r->alerts, a, &r->p.fc);
 	run_rec_alert(r->rec, a, &r->p.fc);
@@ -138,6 +150,7 @@ static void on_detection(void *ctx, const struct detection *d)
 		 res->cg.runtime != CG_HOST
 			 ? (res->meta.name[0] ? res->meta.name : res->cg.container_id)
 			 : (res->cg.unit[0] ? res->cg.unit : "processes"));
+	count_level(r, a.score);
 	alert_anomaly(r->alerts, &a, &r->p.fc);
 	run_rec_alert(r->rec, &a, &r->p.fc);
 }
@@ -332,6 +345,7 @@ static void usage(FILE *f)
 		"  --quiet              no alerts on stdout\n"
 		"  --model-host         also model host processes outside "
 		"systemd units\n"
+		"  --metrics HOST:PORT  serve Prometheus metrics at /metrics\n"
 		"  --rules FILE         more detection rules (rules/builtin.yaml "
 		"form)\n"
 		"  --no-builtin-rules   only models and --rules\n"
@@ -410,6 +424,7 @@ static int parse_args(int argc, char **argv, struct run_conf *c)
 		{"min-score", required_argument, 0, 'S'},
 		{"rules", required_argument, 0, 'R'},
 		{"no-builtin-rules", no_argument, 0, 'N'},
+		{"metrics", required_argument, 0, 'M'},
 		RUNREC_LONGOPTS,
 		{"help", no_argument, 0, 'h'},
 		ALERT_LONGOPTS,
@@ -458,6 +473,9 @@ static int parse_args(int argc, char **argv, struct run_conf *c)
 		case 'N':
 			c->no_builtin_rules = 1;
 			break;
+		case 'M':
+			c->metrics = optarg;
+			break;
 		case 'H':
 			c->model_host = 1;
 			break;
@@ -503,6 +521,65 @@ static int on_record(void *ctx, const void *rec, size_t len)
 	return pipeline_record(&r->p, rec, len, now_ns(CLOCK_MONOTONIC));
 }
 
+/* GET /metrics: Prometheus text format. */
+static void fill_metrics(void *ctx, FILE *f)
+{
+	static const char *levels[4] = {"low", "medium", "high", "critical"};
+	struct run_ctx *r = ctx;
+	struct engine_stats es;
+	struct model **ms;
+	size_t n, learning = 0, active = 0;
+
+	if (r->sensor) {
+		struct vg_counters c[VG_TYPE_MAX];
+
+		sensor_counters(r->sensor, c);
+		fputs("# HELP vigil_events_total Events sent by the kernel sensor, by type.\n"
+		      "# TYPE vigil_events_total counter\n", f);
+		for (int t = 1; t < VG_TYPE_MAX; t++)
+			if (vg_record_size(t))
+				fprintf(f, "vigil_events_total{type=\"%s\"} %llu\n",
+					event_action(t),
+					(unsigned long long)c[t].emitted);
+		fputs("# HELP vigil_events_dropped_total Events lost (ring buffer full), by type.\n"
+		      "# TYPE vigil_events_dropped_total counter\n", f);
+		for (int t = 1; t < VG_TYPE_MAX; t++)
+			if (vg_record_size(t))
+				fprintf(f, "vigil_events_dropped_total{type=\"%s\"} %llu\n",
+					event_action(t),
+					(unsigned long long)c[t].dropped);
+		fputs("# HELP vigil_events_folded_total Identical events folded in the kernel, by type.\n"
+		      "# TYPE vigil_events_folded_total counter\n", f);
+		for (int t = 1; t < VG_TYPE_MAX; t++)
+			if (vg_record_size(t))
+				fprintf(f, "vigil_events_folded_total{type=\"%s\"} %llu\n",
+					event_action(t),
+					(unsigned long long)c[t].folded);
+	}
+	fputs("# HELP vigil_alerts_total Alerts emitted, by severity level.\n"
+	      "# TYPE vigil_alerts_total counter\n", f);
+	for (int i = 0; i < 4; i++)
+		fprintf(f, "vigil_alerts_total{severity=\"%s\"} %llu\n", levels[i],
+			(unsigned long long)r->by_level[i]);
+	engine_stats(r->eng, &es);
+	ms = engine_models(r->eng, &n);
+	for (size_t i = 0; i < n; i++)
+		model_state_of(ms[i]) == MODEL_ACTIVE ? active++ : learning++;
+	fprintf(f,
+		"# HELP vigil_models Behaviour models, by state.\n"
+		"# TYPE vigil_models gauge\n"
+		"vigil_models{state=\"learning\"} %zu\n"
+		"vigil_models{state=\"active\"} %zu\n"
+		"# HELP vigil_model_checks_total Event items checked against models.\n"
+		"# TYPE vigil_model_checks_total counter\n"
+		"vigil_model_checks_total %llu\n"
+		"# HELP vigil_anomalies_total Anomalies reported by the models.\n"
+		"# TYPE vigil_anomalies_total counter\n"
+		"vigil_anomalies_total %llu\n",
+		learning, active, (unsigned long long)es.checks,
+		(unsigned long long)es.anomalies);
+}
+
 static int run_live(struct run_ctx *r, const struct run_conf *c)
 {
 	struct sensor_opts so = {.class_mask = 0xf,
@@ -520,6 +597,7 @@ static int run_live(struct run_ctx *r, const struct run_conf *c)
 		fprintf(stderr, "vigil: %s\n", err);
 		return 1;
 	}
+	r->sensor = s;
 	fprintf(stderr, "vigil: running, models in '%s'\n", c->data_dir);
 	while (!run_stop) {
 		uint64_t mono;
@@ -536,6 +614,7 @@ static int run_live(struct run_ctx *r, const struct run_conf *c)
 			store_ctl_take(r->st, apply_ctl, r);
 		}
 		renf_poll(r->enf);
+		metrics_serve(r->ms, fill_metrics, r);
 		if (mono - last_save >= 5000000000ULL) {
 			last_save = mono;
 			save(r);
@@ -544,6 +623,7 @@ static int run_live(struct run_ctx *r, const struct run_conf *c)
 			break;
 	}
 	sensor_poll(s, 0);
+	r->sensor = NULL;
 	sensor_close(s);
 	return 0;
 }
@@ -653,6 +733,14 @@ int cmd_run(int argc, char **argv)
 	}
 	if (store_load_models(r.st, adopt, &r) < 0)
 		fprintf(stderr, "vigil: loading models: %s\n", store_errmsg(r.st));
+	if (c.metrics) {
+		r.ms = metrics_open(c.metrics, err, sizeof(err));
+		if (!r.ms) {
+			fprintf(stderr, "vigil: %s\n", err);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -689,6 +777,7 @@ int cmd_run(int argc, char **argv)
 	r.rec = NULL;
 out:
 	run_rec_close(r.rec, NULL);
+	metrics_close(r.ms);
 	renf_free(r.enf); /* detaches every guard: fail open */
 	alert_out_close(r.alerts);
 	detect_free(r.det);
