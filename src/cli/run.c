@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "cli/run_enforce.h"
 #include "api/metrics.h"
+#include "alert/suppress.h"
 #include "detect/detect.h"
 #include "pipeline/pipeline.h"
 #include "model/engine.h"
@@ -48,6 +49,8 @@ struct run_ctx {
 	struct metrics_srv *ms;  /* --metrics, NULL: off */
 	struct sensor *sensor;   /* live only, for /metrics */
 	uint64_t by_level[4];    /* alerts emitted: low, medium, high, critical */
+	struct suppressions *sup; /* reloaded every second */
+	uint64_t suppressed;
 };
 
 struct run_conf {
@@ -71,6 +74,31 @@ static uint64_t now_ns(clockid_t c)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* 1 when a person suppressed this alert (vigil alerts suppress|ack). */
+static int suppressed(struct run_ctx *r, const struct anomaly *a)
+{
+	char rule[64], res[MODEL_KEY_MAX] = "host";
+	const struct resource *rs = a->view ? a->view->res : NULL;
+
+	if (!r->sup)
+		return 0;
+	if (a->rule_id)
+		snprintf(rule, sizeof(rule), "%s", a->rule_id);
+	else
+		snprintf(rule, sizeof(rule), "model:%s", model_dim_name(a->dim));
+	if (a->model)
+		snprintf(res, sizeof(res), "%s", model_key(a->model));
+	else if (rs && rs->cg.runtime != CG_HOST)
+		snprintf(res, sizeof(res), "container:%s", rs->cg.container_id);
+	else if (rs && rs->cg.unit[0])
+		snprintf(res, sizeof(res), "service:%s", rs->cg.unit);
+	if (!suppress_match(r->sup, rule, res, a->item ? a->item : "",
+			    a->wall_ns))
+		return 0;
+	r->suppressed++;
+	return 1;
+}
+
 static void count_level(struct run_ctx *r, int score)
 {
 	r->by_level[score >= 80 ? 3 : score >= 60 ? 2 : score >= 30 ? 1 : 0]++;
@@ -80,6 +108,8 @@ static void on_anomaly(void *ctx, const struct anomaly *a)
 {
 	struct run_ctx *r = ctx;
 
+	if (suppressed(r, a))
+		return;
 	count_level(r, a->score);
 
 	alert_anomaly(r->alerts, a, &r->p.fc);
@@ -150,6 +180,8 @@ static void on_detection(void *ctx, const struct detection *d)
 		 res->cg.runtime != CG_HOST
 			 ? (res->meta.name[0] ? res->meta.name : res->cg.container_id)
 			 : (res->cg.unit[0] ? res->cg.unit : "processes"));
+	if (suppressed(r, &a))
+		return;
 	count_level(r, a.score);
 	alert_anomaly(r->alerts, &a, &r->p.fc);
 	run_rec_alert(r->rec, &a, &r->p.fc);
@@ -612,6 +644,8 @@ static int run_live(struct run_ctx *r, const struct run_conf *c)
 			r->last_wall = now_ns(CLOCK_REALTIME);
 			engine_tick(r->eng, r->last_wall);
 			store_ctl_take(r->st, apply_ctl, r);
+			suppress_free(r->sup);
+			r->sup = suppress_load(store_db(r->st), r->last_wall);
 		}
 		renf_poll(r->enf);
 		metrics_serve(r->ms, fill_metrics, r);
@@ -731,6 +765,7 @@ int cmd_run(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	r.sup = suppress_load(store_db(r.st), now_ns(CLOCK_REALTIME));
 	if (store_load_models(r.st, adopt, &r) < 0)
 		fprintf(stderr, "vigil: loading models: %s\n", store_errmsg(r.st));
 	if (c.metrics) {
@@ -771,6 +806,8 @@ int cmd_run(int argc, char **argv)
 		renf_poll(r.enf);
 		renf_summary(r.enf, enf, sizeof(enf));
 		fprintf(stderr, "vigil: enforcement: %s\n", enf);
+		fprintf(stderr, "vigil: suppressed alerts: %llu\n",
+			(unsigned long long)r.suppressed);
 	}
 	alert_out_finish(r.alerts, stderr);
 	run_rec_close(r.rec, stderr);
@@ -778,6 +815,7 @@ int cmd_run(int argc, char **argv)
 out:
 	run_rec_close(r.rec, NULL);
 	metrics_close(r.ms);
+	suppress_free(r.sup);
 	renf_free(r.enf); /* detaches every guard: fail open */
 	alert_out_close(r.alerts);
 	detect_free(r.det);

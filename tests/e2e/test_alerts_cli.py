@@ -65,3 +65,43 @@ def test_alerts_list_filter_follow(tmp_path):
         new = follow.communicate(timeout=10)[0].splitlines()
     items = sorted(get(json.loads(x), "vigil.alert.item") for x in new)
     assert items == ["/etc/shadow", "tcp 203.0.113.0/24:6001"], items
+
+
+def test_ack_learn_and_suppress(tmp_path):
+    data = str(tmp_path / "data")
+    r = Recording(host="node-1", start=MONDAY)
+    weeks_of_service(r, 2)
+    r.write(str(tmp_path / "learn.vrec"))
+    replay(tmp_path, tmp_path / "learn.vrec", data)
+    attacks("2026-11-16T01:00:00Z", 6000).write(str(tmp_path / "a.vrec"))
+    replay(tmp_path, tmp_path / "a.vrec", data)
+    got = [json.loads(x) for x in subprocess.run([VIGIL, "alerts", "--data-dir", data, "--json"],
+                                                 capture_output=True, text=True).stdout.splitlines()]
+    net = [a for a in got if get(a, "vigil.alert.dimension") == "net_out"][0]
+
+    # ack --learn teaches the model; suppress silences the rule on that service for an hour
+    ack = subprocess.run([VIGIL, "alerts", "ack", get(net, "vigil.alert.id"), "--learn", "--data-dir", data],
+                         capture_output=True, text=True)
+    assert ack.returncode == 0 and "learned into service:shop.service" in ack.stdout, ack.stderr
+    sup = subprocess.run([VIGIL, "alerts", "suppress", "--rule", "credential-file-read", "--resource",
+                          "service:shop.service", "--for", "1h", "--reason", "audit job reads it",
+                          "--data-dir", data], capture_output=True, text=True)
+    assert sup.returncode == 0, sup.stderr
+    listing = subprocess.run([VIGIL, "alerts", "suppressions", "--data-dir", data], capture_output=True,
+                             text=True).stdout
+    assert "credential-file-read" in listing and "audit job reads it" in listing
+    show = subprocess.run([VIGIL, "model", "show", "service:shop.service", "--data-dir", data],
+                          capture_output=True, text=True).stdout
+    assert "tcp 203.0.113.0/24:6000" in show
+
+    # the same behaviour again, a week later: nothing new is reported
+    attacks("2026-11-23T01:00:00Z", 6000).write(str(tmp_path / "b.vrec"))
+    p = subprocess.run([VIGIL, "run", "--replay", str(tmp_path / "b.vrec"), "--data-dir", data, "--alerts",
+                        str(tmp_path / "b.json"), "--quiet"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert not (tmp_path / "b.json").exists() or (tmp_path / "b.json").read_text() == ""
+    assert "suppressed alerts: 1" in p.stderr
+
+    bad = subprocess.run([VIGIL, "alerts", "ack", "ffffffffffffffff", "--data-dir", data],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "no stored alert" in bad.stderr
