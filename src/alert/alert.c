@@ -97,6 +97,7 @@ void alert_json(struct jsonw *w, const struct anomaly *a,
 	jsonw_arr_close(w);
 	jsonw_str(w, "action_taken", a->action_taken ? a->action_taken
 						     : "alerted");
+	jsonw_uint(w, "count", (unsigned long long)a->repeats + 1);
 	jsonw_obj_close(w);
 	if (m) {
 		jsonw_obj_open(w, "model");

@@ -21,6 +21,7 @@
 #include "cli/run_enforce.h"
 #include "api/metrics.h"
 #include "alert/suppress.h"
+#include "lib/hashmap.h"
 #include "detect/detect.h"
 #include "pipeline/pipeline.h"
 #include "model/engine.h"
@@ -51,6 +52,9 @@ struct run_ctx {
 	uint64_t by_level[4];    /* alerts emitted: low, medium, high, critical */
 	struct suppressions *sup; /* reloaded every second */
 	uint64_t suppressed;
+	struct hashmap *storms;   /* resource -> struct storm */
+	int storm_limit;          /* alerts per resource per minute, 0: off */
+	uint64_t storm_dropped;
 };
 
 struct run_conf {
@@ -60,6 +64,7 @@ struct run_conf {
 	int quiet, model_host, min_score;
 	const char *replay;
 	const char *metrics; /* --metrics HOST:PORT */
+	int storm_limit;
 	const char *rules; /* --rules FILE: more detection rules */
 	int no_builtin_rules;
 	struct run_rec_conf rec; /* flight recorder options */
@@ -74,11 +79,110 @@ static uint64_t now_ns(clockid_t c)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* The resource an alert is about, named as models are. */
+static void alert_resource(const struct anomaly *a, char *res, size_t cap)
+{
+	const struct resource *rs = a->view ? a->view->res : NULL;
+
+	if (a->model)
+		snprintf(res, cap, "%s", model_key(a->model));
+	else if (rs && rs->cg.runtime != CG_HOST)
+		snprintf(res, cap, "container:%s", rs->cg.container_id);
+	else if (rs && rs->cg.unit[0])
+		snprintf(res, cap, "service:%s", rs->cg.unit);
+	else
+		snprintf(res, cap, "host");
+}
+
+/* Storm limit: at most storm_limit alerts per resource per minute; the
+ * rest are counted and summarised by one alert when the minute is over. */
+struct storm {
+	uint64_t minute;
+	uint32_t n, dropped;
+	char res[MODEL_KEY_MAX];
+};
+
+static void storm_summary(struct run_ctx *r, struct storm *st, uint64_t wall)
+{
+	struct anomaly a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = ANOM_RULE;
+	a.rule_id = "alert-storm";
+	a.title = "Alert storm: alerts of one resource were summarised";
+	a.rule_description = "More alerts in one minute than --storm-limit";
+	a.item = st->res;
+	a.score = 50;
+	a.wall_ns = wall;
+	a.repeats = st->dropped - 1;
+	snprintf(a.explanation, sizeof(a.explanation),
+		 "%u more alerts of '%s' in the minute after the first %d were "
+		 "not shown one by one (see 'vigil alerts --resource')",
+		 st->dropped, st->res, r->storm_limit);
+	r->storm_dropped += st->dropped;
+	st->dropped = 0;
+	alert_anomaly(r->alerts, &a, &r->p.fc);
+	run_rec_alert(r->rec, &a, &r->p.fc);
+}
+
+/* 1 when the alert may be shown; 0 when the storm limit holds it back. */
+static int storm_gate(struct run_ctx *r, const struct anomaly *a)
+{
+	char res[MODEL_KEY_MAX];
+	uint64_t key = 14695981039346656037ULL, minute = a->wall_ns / 60000000000ULL;
+	struct storm *st;
+
+	if (!r->storm_limit || !r->storms)
+		return 1;
+	alert_resource(a, res, sizeof(res));
+	for (const char *p = res; *p; p++)
+		key = (key ^ (uint8_t)*p) * 1099511628211ULL;
+	st = hashmap_get(r->storms, key);
+	if (!st) {
+		st = calloc(1, sizeof(*st));
+		if (!st || hashmap_put(r->storms, key, st) < 0) {
+			free(st);
+			return 1;
+		}
+		snprintf(st->res, sizeof(st->res), "%s", res);
+		st->minute = minute;
+	}
+	if (st->minute != minute) {
+		if (st->dropped)
+			storm_summary(r, st, a->wall_ns);
+		st->minute = minute;
+		st->n = 0;
+	}
+	if (st->n >= (uint32_t)r->storm_limit) {
+		st->dropped++;
+		return 0;
+	}
+	st->n++;
+	return 1;
+}
+
+static int storm_flush(void *ctx, uint64_t k, void *v)
+{
+	struct run_ctx *r = ctx;
+	struct storm *st = v;
+
+	(void)k;
+	if (st->dropped)
+		storm_summary(r, st, r->last_wall);
+	return 0;
+}
+
+static void free_storm(void *ctx, uint64_t k, void *v)
+{
+	(void)ctx;
+	(void)k;
+	free(v);
+}
+
 /* 1 when a person suppressed this alert (vigil alerts suppress|ack). */
 static int suppressed(struct run_ctx *r, const struct anomaly *a)
 {
-	char rule[64], res[MODEL_KEY_MAX] = "host";
-	const struct resource *rs = a->view ? a->view->res : NULL;
+	char rule[64], res[MODEL_KEY_MAX];
 
 	if (!r->sup)
 		return 0;
@@ -86,12 +190,7 @@ static int suppressed(struct run_ctx *r, const struct anomaly *a)
 		snprintf(rule, sizeof(rule), "%s", a->rule_id);
 	else
 		snprintf(rule, sizeof(rule), "model:%s", model_dim_name(a->dim));
-	if (a->model)
-		snprintf(res, sizeof(res), "%s", model_key(a->model));
-	else if (rs && rs->cg.runtime != CG_HOST)
-		snprintf(res, sizeof(res), "container:%s", rs->cg.container_id);
-	else if (rs && rs->cg.unit[0])
-		snprintf(res, sizeof(res), "service:%s", rs->cg.unit);
+	alert_resource(a, res, sizeof(res));
 	if (!suppress_match(r->sup, rule, res, a->item ? a->item : "",
 			    a->wall_ns))
 		return 0;
@@ -108,7 +207,7 @@ static void on_anomaly(void *ctx, const struct anomaly *a)
 {
 	struct run_ctx *r = ctx;
 
-	if (suppressed(r, a))
+	if (suppressed(r, a) || !storm_gate(r, a))
 		return;
 	count_level(r, a->score);
 
@@ -173,6 +272,7 @@ static void on_detection(void *ctx, const struct detection *d)
 	a.rule_description = d->rule->description;
 	a.mitre = d->rule->mitre;
 	a.n_mitre = d->rule->n_mitre;
+	a.repeats = d->repeats;
 	snprintf(a.explanation, sizeof(a.explanation),
 		 "%s: '%s' by %s (pid %u) in %s %s", d->rule->title, d->object,
 		 h->comm, h->pid,
@@ -180,7 +280,7 @@ static void on_detection(void *ctx, const struct detection *d)
 		 res->cg.runtime != CG_HOST
 			 ? (res->meta.name[0] ? res->meta.name : res->cg.container_id)
 			 : (res->cg.unit[0] ? res->cg.unit : "processes"));
-	if (suppressed(r, &a))
+	if (suppressed(r, &a) || !storm_gate(r, &a))
 		return;
 	count_level(r, a.score);
 	alert_anomaly(r->alerts, &a, &r->p.fc);
@@ -378,6 +478,8 @@ static void usage(FILE *f)
 		"  --model-host         also model host processes outside "
 		"systemd units\n"
 		"  --metrics HOST:PORT  serve Prometheus metrics at /metrics\n"
+		"  --storm-limit N      alerts per resource per minute before one "
+		"summary (30; 0 off)\n"
 		"  --rules FILE         more detection rules (rules/builtin.yaml "
 		"form)\n"
 		"  --no-builtin-rules   only models and --rules\n"
@@ -457,6 +559,7 @@ static int parse_args(int argc, char **argv, struct run_conf *c)
 		{"rules", required_argument, 0, 'R'},
 		{"no-builtin-rules", no_argument, 0, 'N'},
 		{"metrics", required_argument, 0, 'M'},
+		{"storm-limit", required_argument, 0, 'L'},
 		RUNREC_LONGOPTS,
 		{"help", no_argument, 0, 'h'},
 		ALERT_LONGOPTS,
@@ -465,6 +568,7 @@ static int parse_args(int argc, char **argv, struct run_conf *c)
 	int opt;
 
 	c->min_score = 30;
+	c->storm_limit = 30;
 	snprintf(c->data_dir, sizeof(c->data_dir), "%s",
 		 getenv("VIGIL_DATA_DIR") ? getenv("VIGIL_DATA_DIR")
 					  : "/var/lib/vigil");
@@ -508,6 +612,17 @@ static int parse_args(int argc, char **argv, struct run_conf *c)
 		case 'M':
 			c->metrics = optarg;
 			break;
+		case 'L': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 0 || v > 100000) {
+				fprintf(stderr, "vigil: bad --storm-limit '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			c->storm_limit = (int)v;
+			break;
+		}
 		case 'H':
 			c->model_host = 1;
 			break;
@@ -766,6 +881,8 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	r.sup = suppress_load(store_db(r.st), now_ns(CLOCK_REALTIME));
+	r.storm_limit = c.storm_limit;
+	r.storms = hashmap_new(16384);
 	if (store_load_models(r.st, adopt, &r) < 0)
 		fprintf(stderr, "vigil: loading models: %s\n", store_errmsg(r.st));
 	if (c.metrics) {
@@ -780,6 +897,8 @@ int cmd_run(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	rc = c.replay ? run_replay(&r, c.replay) : run_live(&r, &c);
+	if (r.storms)
+		hashmap_each(r.storms, storm_flush, &r);
 	store_ctl_take(r.st, apply_ctl, &r);
 	save(&r);
 	run_rec_tick(r.rec, 0, 1, r.alerts, &r.p.fc);
@@ -806,8 +925,10 @@ int cmd_run(int argc, char **argv)
 		renf_poll(r.enf);
 		renf_summary(r.enf, enf, sizeof(enf));
 		fprintf(stderr, "vigil: enforcement: %s\n", enf);
-		fprintf(stderr, "vigil: suppressed alerts: %llu\n",
-			(unsigned long long)r.suppressed);
+		fprintf(stderr, "vigil: suppressed alerts: %llu, held back by "
+			"the storm limit: %llu\n",
+			(unsigned long long)r.suppressed,
+			(unsigned long long)r.storm_dropped);
 	}
 	alert_out_finish(r.alerts, stderr);
 	run_rec_close(r.rec, stderr);
@@ -816,6 +937,7 @@ out:
 	run_rec_close(r.rec, NULL);
 	metrics_close(r.ms);
 	suppress_free(r.sup);
+	hashmap_free(r.storms, free_storm, NULL);
 	renf_free(r.enf); /* detaches every guard: fail open */
 	alert_out_close(r.alerts);
 	detect_free(r.det);

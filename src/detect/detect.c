@@ -39,6 +39,20 @@ static uint64_t wkey(const struct enrich_view *v, const char *path)
 	return fnv(14695981039346656037ULL ^ v->res->key, path);
 }
 
+/* Per (rule, resource, object): when it was last reported and how many
+ * identical matches were folded since. */
+struct seen {
+	uint64_t last_ns;
+	uint32_t folded;
+};
+
+static void free_seen(void *ctx, uint64_t k, void *v)
+{
+	(void)ctx;
+	(void)k;
+	free(v);
+}
+
 struct detect *detect_new(struct ruleset *rs, detect_cb cb, void *ctx)
 {
 	struct detect *d = calloc(1, sizeof(*d));
@@ -63,7 +77,7 @@ void detect_free(struct detect *d)
 		return;
 	rules_free(d->rs);
 	hashmap_free(d->written, NULL, NULL);
-	hashmap_free(d->seen, NULL, NULL);
+	hashmap_free(d->seen, free_seen, NULL);
 	free(d);
 }
 
@@ -332,7 +346,7 @@ int detect_event(struct detect *d, const void *rec, const struct enrich_view *v,
 		const struct rule *r = &d->rs->rules[i];
 		struct detection det;
 		uint64_t key;
-		void *last;
+		struct seen *last;
 
 		if (!rule_matches(d, r, rec, v))
 			continue;
@@ -341,17 +355,28 @@ int detect_event(struct detect *d, const void *rec, const struct enrich_view *v,
 		object_of(rec, obj, sizeof(obj));
 		key = fnv(fnv(14695981039346656037ULL ^ v->res->key, r->id), obj);
 		last = hashmap_get(d->seen, key);
-		if (last && wall_ns - (uint64_t)(uintptr_t)last < REPEAT_WINDOW_NS) {
+		if (last && wall_ns - last->last_ns < REPEAT_WINDOW_NS) {
+			last->folded++; /* carried by the next report */
 			d->st.repeats++;
 			continue;
 		}
-		if (hashmap_put(d->seen, key, (void *)(uintptr_t)(wall_ns | 1)) == -ENOSPC) {
-			hashmap_free(d->seen, NULL, NULL);
-			d->seen = hashmap_new(SEEN_CAP);
-			if (!d->seen)
-				return hits;
-			hashmap_put(d->seen, key, (void *)(uintptr_t)(wall_ns | 1));
+		det.repeats = last ? last->folded : 0;
+		if (!last) {
+			last = calloc(1, sizeof(*last));
+			if (!last)
+				continue;
+			if (hashmap_put(d->seen, key, last) == -ENOSPC) {
+				/* full: forget every window, bounded */
+				hashmap_free(d->seen, free_seen, NULL);
+				d->seen = hashmap_new(SEEN_CAP);
+				if (!d->seen || hashmap_put(d->seen, key, last) < 0) {
+					free(last);
+					return hits;
+				}
+			}
 		}
+		last->last_ns = wall_ns;
+		last->folded = 0;
 		det.rule = r;
 		det.rec = rec;
 		det.view = v;

@@ -15,6 +15,7 @@ struct detection {
 	const struct enrich_view *view;
 	uint64_t wall_ns;
 	const char *object; /* what it was about: a path, an address, an exe */
+	uint32_t repeats;   /* identical matches folded since the last report */
 };
 
 typedef void (*detect_cb)(void *ctx, const struct detection *d);

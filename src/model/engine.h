@@ -40,6 +40,7 @@ struct anomaly {
 	/* rule alerts (ANOM_RULE) */
 	const char *source;	  /* NULL: "detection" for rules, else "model" */
 	const char *action_taken; /* NULL: "alerted" */
+	uint32_t repeats;	  /* identical alerts folded into this one */
 	const char *rule_id;
 	const char *rule_description;
 	char *const *mitre;

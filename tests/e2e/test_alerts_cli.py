@@ -105,3 +105,33 @@ def test_ack_learn_and_suppress(tmp_path):
     bad = subprocess.run([VIGIL, "alerts", "ack", "ffffffffffffffff", "--data-dir", data],
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "no stored alert" in bad.stderr
+
+
+def test_repeats_aggregate_and_storms_are_summarised(tmp_path):
+    r = Recording(host="node-1", start=MONDAY)
+    svc = r.service("audit.service")
+    r.known_process(svc, 80, "/usr/lib/systemd/systemd")
+    pid = r.spawn(svc, 80, "/usr/bin/collector")
+    for i in range(5):                      # one alert, then folded repeats
+        r.open(svc, pid, "/etc/shadow")
+        r.advance(1)
+    r.at(180)                               # after the window: carries the count
+    r.open(svc, pid, "/etc/shadow")
+    r.at(600)
+    for i in range(25):                     # 25 distinct alerts in one minute
+        r.open(svc, pid, f"/home/u{i}/.ssh/id_rsa")
+    path = tmp_path / "storm.vrec"
+    r.write(str(path))
+    alerts = tmp_path / "alerts.json"
+    p = subprocess.run([VIGIL, "run", "--replay", str(path), "--data-dir", str(tmp_path / "d"), "--alerts",
+                        str(alerts), "--quiet", "--storm-limit", "10"], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    got = [json.loads(x) for x in alerts.read_text().splitlines()]
+    shadow = [get(a, "vigil.alert.count") for a in got if get(a, "vigil.alert.item") == "/etc/shadow"]
+    assert shadow == [1, 5], shadow
+    keys = [a for a in got if get(a, "vigil.alert.item", "").startswith("/home/")]
+    storm = [a for a in got if get(a, "rule.id") == "alert-storm"]
+    assert len(keys) == 10 and len(storm) == 1, (len(keys), storm)
+    assert get(storm[0], "vigil.alert.count") == 15 and "service:audit.service" in get(storm[0], "message")
+    assert "held back by the storm limit: 15" in p.stderr

@@ -24,7 +24,7 @@
 	"ocess '/bin/sh <- /usr/sbin/nginx' not in model 'container:web1'\",\"" \
 	"dimension\":\"process\",\"item\":\"/bin/sh <- /usr/sbin/nginx\",\"ne" \
 	"arest\":[\"/usr/sbin/nginx <- /usr/bin/runc\"],\"action_taken\":\"al" \
-	"erted\"},\"model\":{\"key\":\"container:web1\",\"kind\":\"container\"" \
+	"erted\",\"count\":1},\"model\":{\"key\":\"container:web1\",\"kind\":\"container\"" \
 	",\"state\":\"learning\",\"age_s\":3600,\"entries\":0},\"trigger\":{\"" \
 	"action\":\"exec\"}}}"
 #define GOLD_EXEC_FALCO \
@@ -112,7 +112,7 @@
 	"le\",\"level\":\"critical\",\"score\":80,\"title\":\"Read | of a \\\\c" \
 	"redential\\\\ file\",\"explanation\":\"key=value | back\\\\slash\\ns" \
 	"econd line\\r\",\"dimension\":\"file_write\",\"item\":\"/etc/shadow\"" \
-	",\"nearest\":[],\"action_taken\":\"alerted\"},\"trigger\":{\"action\"" \
+	",\"nearest\":[],\"action_taken\":\"alerted\",\"count\":1},\"trigger\":{\"action\"" \
 	":\"open\"}}}"
 #define GOLD_RULE_FALCO \
 	"{\"hostname\":\"node-1\",\"output\":\"00:00:00.000999999: Critical k" \
