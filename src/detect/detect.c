@@ -19,6 +19,8 @@
 #define SEEN_CAP 65536
 
 struct detect {
+	uint64_t now;		 /* wall time of the event being matched */
+	struct hashmap *first;	 /* resource key -> first wall ns seen */
 	struct ruleset *rs;
 	detect_cb cb;
 	void *ctx;
@@ -64,7 +66,8 @@ struct detect *detect_new(struct ruleset *rs, detect_cb cb, void *ctx)
 	d->ctx = ctx;
 	d->written = hashmap_new(WRITTEN_CAP);
 	d->seen = hashmap_new(SEEN_CAP);
-	if (!d->written || !d->seen) {
+	d->first = hashmap_new(SEEN_CAP);
+	if (!d->written || !d->seen || !d->first) {
 		detect_free(d);
 		return NULL;
 	}
@@ -78,6 +81,7 @@ void detect_free(struct detect *d)
 	rules_free(d->rs);
 	hashmap_free(d->written, NULL, NULL);
 	hashmap_free(d->seen, free_seen, NULL);
+	hashmap_free(d->first, NULL, NULL);
 	free(d);
 }
 
@@ -133,7 +137,20 @@ int detect_field(struct detect *d, const char *f, const void *rec,
 	int is_priv = h->type >= VG_SETUID && h->type < VG_CGROUP;
 	int k = 0;
 
-	if (!strcmp(f, "action"))
+	if (!strcmp(f, "time.hour"))
+		PUTU((d->now / 3600000000000ULL) % 24);
+	else if (!strcmp(f, "time.weekday")) {
+		static const char *days[] = {"mon", "tue", "wed", "thu", "fri",
+					     "sat", "sun"};
+
+		PUT(days[(d->now / 86400000000000ULL + 3) % 7]);
+	} else if (!strcmp(f, "resource.age")) {
+		void *first = hashmap_get(d->first, v->res->key);
+
+		if (first)
+			PUTU((d->now - ((uint64_t)(uintptr_t)first & ~1ULL)) /
+			     1000000000ULL);
+	} else if (!strcmp(f, "action"))
 		PUT(event_action(h->type));
 	else if (!strcmp(f, "outcome"))
 		PUT(h->ret < 0 && h->type != VG_EXIT ? "failure" : "success");
@@ -233,7 +250,32 @@ int detect_field(struct detect *d, const char *f, const void *rec,
 	return k;
 }
 
-/* Any value of the field matches any listed value ("!x": no value is x). */
+/* "<N", "<=N", ">N", ">=N" against a numeric value; -1 if want is not a
+ * comparison. */
+static int compare(const char *want, const char *val)
+{
+	int lt = want[0] == '<', eq;
+	const char *num;
+	char *end;
+	double w, x;
+
+	if (want[0] != '<' && want[0] != '>')
+		return -1;
+	eq = want[1] == '=';
+	num = want + 1 + eq;
+	w = strtod(num, &end);
+	if (end == num || *end)
+		return -1;
+	x = strtod(val, &end);
+	if (end == val || *end)
+		return 0;
+	if (lt)
+		return eq ? x <= w : x < w;
+	return eq ? x >= w : x > w;
+}
+
+/* Any value of the field matches any listed value ("!x": no value is x;
+ * "<N", ">=N"...: a numeric comparison). */
 static int cond_holds(struct detect *d, const struct rule_cond *c,
 		      const void *rec, const struct enrich_view *v)
 {
@@ -254,9 +296,12 @@ static int cond_holds(struct detect *d, const struct rule_cond *c,
 				return 1;
 			continue;
 		}
-		for (int k = 0; k < n; k++)
-			if (fnmatch(want, vals[k], 0) == 0)
+		for (int k = 0; k < n; k++) {
+			int c = compare(want, vals[k]);
+
+			if (c == 1 || (c < 0 && fnmatch(want, vals[k], 0) == 0))
 				return 1;
+		}
 	}
 	return 0;
 }
@@ -340,8 +385,11 @@ int detect_event(struct detect *d, const void *rec, const struct enrich_view *v,
 	char obj[256];
 
 	d->st.events++;
-	if (!d->written || !d->seen || items_is_runtime(rec, v))
+	if (!d->written || !d->seen || !d->first || items_is_runtime(rec, v))
 		return 0;
+	d->now = wall_ns;
+	if (!hashmap_get(d->first, v->res->key)) /* bounded by the cap */
+		hashmap_put(d->first, v->res->key, (void *)(uintptr_t)(wall_ns | 1));
 	for (size_t i = 0; i < d->rs->n; i++) {
 		const struct rule *r = &d->rs->rules[i];
 		struct detection det;

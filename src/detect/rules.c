@@ -17,7 +17,8 @@ static const char *known_fields[] = {
 	"user.effective.id", "privilege.target_uid", "privilege.caps",
 	"privilege.ptrace_request", "privilege.namespaces", "exe.memfd",
 	"exe.deleted", "stdin.socket", "stdout.socket", "container.image",
-	"container.name", "service.name",
+	"container.name", "service.name", "time.hour", "time.weekday",
+	"resource.age",
 };
 
 int rules_field_known(const char *name)

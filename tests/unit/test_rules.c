@@ -218,5 +218,41 @@ int main(void)
 		CHECK_INT(nfired, 0);
 		detect_free(d);
 	}
+	{ /* context: time windows and the resource's age (recent deployment) */
+		static const char ctx_rules[] =
+			"- id: night-shell\n  title: shell at night\n"
+			"  match:\n    action: exec\n    time.hour: [\">=22\", \"<6\"]\n"
+			"- id: late-install\n  title: install after deployment\n"
+			"  match:\n    action: exec\n    resource.age: \">=300\"\n"
+			"    time.weekday: [mon, tue, wed, thu, fri]\n";
+		char e2[256];
+		struct ruleset *r3 = rules_parse(ctx_rules, sizeof(ctx_rules) - 1,
+						 "ctx.yaml", e2, sizeof(e2));
+		struct detect *d = detect_new(r3, cb, NULL);
+		struct enrich_view v = {.res = &ctr, .proc = &proc, .parent = &parent};
+		struct vg_exec x;
+		/* 2026-11-02 (a Monday) 23:00 UTC */
+		uint64_t t0 = 1793660400ULL * 1000000000ULL;
+		int night = 0, late = 0;
+
+		CHECK(r3 != NULL);
+		hdr(&x, VG_EXEC, sizeof(x));
+		nfired = 0;
+		detect_event(d, &x, &v, t0);
+		for (int i = 0; i < nfired; i++) {
+			night |= !strcmp(fired[i], "night-shell");
+			late |= !strcmp(fired[i], "late-install");
+		}
+		CHECK(night && !late); /* first event: age 0 */
+		nfired = 0;
+		night = late = 0;
+		detect_event(d, &x, &v, t0 + 10ULL * 3600000000000ULL); /* Tue 09:00 */
+		for (int i = 0; i < nfired; i++) {
+			night |= !strcmp(fired[i], "night-shell");
+			late |= !strcmp(fired[i], "late-install");
+		}
+		CHECK(!night && late);
+		detect_free(d);
+	}
 	return h_finish("rules");
 }
