@@ -98,6 +98,21 @@ void alert_json(struct jsonw *w, const struct anomaly *a,
 	jsonw_str(w, "action_taken", a->action_taken ? a->action_taken
 						     : "alerted");
 	jsonw_uint(w, "count", (unsigned long long)a->repeats + 1);
+	format_time(ts, sizeof(ts), (int64_t)(a->first_ns ? a->first_ns : a->wall_ns));
+	jsonw_str(w, "first_seen", ts);
+	format_time(ts, sizeof(ts), (int64_t)a->wall_ns);
+	jsonw_str(w, "last_seen", ts);
+	if (a->n_ancestry) {
+		jsonw_arr_open(w, "ancestry");
+		for (size_t i = 0; i < a->n_ancestry; i++) {
+			jsonw_obj_open(w, NULL);
+			jsonw_uint(w, "pid", a->ancestry[i]->pid);
+			jsonw_str(w, "name", a->ancestry[i]->name);
+			jsonw_str(w, "executable", a->ancestry[i]->exe);
+			jsonw_obj_close(w);
+		}
+		jsonw_arr_close(w);
+	}
 	jsonw_obj_close(w);
 	if (m) {
 		jsonw_obj_open(w, "model");

@@ -198,17 +198,45 @@ static int suppressed(struct run_ctx *r, const struct anomaly *a)
 	return 1;
 }
 
+/* Parent chain from the process table: stops after the container's first
+ * process (its parent is the runtime) or at PID 1. */
+static void add_ancestry(struct run_ctx *r, struct anomaly *a)
+{
+	const struct vg_hdr *h = a->rec;
+	uint32_t pid = h ? h->ppid : 0;
+
+	a->n_ancestry = 0;
+	while (pid > 1 && a->n_ancestry < sizeof(a->ancestry) / sizeof(a->ancestry[0])) {
+		const struct proc_info *p = enrich_proc(r->p.en, pid);
+		const char *b;
+
+		if (!p || p->pid == p->ppid)
+			break;
+		b = strrchr(p->exe, '/');
+		b = b ? b + 1 : p->exe;
+		if (a->n_ancestry && (!strcmp(b, "runc") || !strcmp(b, "crun") ||
+				      !strncmp(b, "containerd-shim", 15) ||
+				      !strcmp(b, "conmon")))
+			break; /* the runtime: the container's root is reached */
+		a->ancestry[a->n_ancestry++] = p;
+		pid = p->ppid;
+	}
+}
+
 static void count_level(struct run_ctx *r, int score)
 {
 	r->by_level[score >= 80 ? 3 : score >= 60 ? 2 : score >= 30 ? 1 : 0]++;
 }
 
-static void on_anomaly(void *ctx, const struct anomaly *a)
+static void on_anomaly(void *ctx, const struct anomaly *orig)
 {
 	struct run_ctx *r = ctx;
+	struct anomaly copy = *orig;
+	const struct anomaly *a = &copy;
 
 	if (suppressed(r, a) || !storm_gate(r, a))
 		return;
+	add_ancestry(r, &copy);
 	count_level(r, a->score);
 
 	alert_anomaly(r->alerts, a, &r->p.fc);
@@ -273,6 +301,7 @@ static void on_detection(void *ctx, const struct detection *d)
 	a.mitre = d->rule->mitre;
 	a.n_mitre = d->rule->n_mitre;
 	a.repeats = d->repeats;
+	a.first_ns = d->first_ns;
 	snprintf(a.explanation, sizeof(a.explanation),
 		 "%s: '%s' by %s (pid %u) in %s %s", d->rule->title, d->object,
 		 h->comm, h->pid,
@@ -282,6 +311,7 @@ static void on_detection(void *ctx, const struct detection *d)
 			 : (res->cg.unit[0] ? res->cg.unit : "processes"));
 	if (suppressed(r, &a) || !storm_gate(r, &a))
 		return;
+	add_ancestry(r, &a);
 	count_level(r, a.score);
 	alert_anomaly(r->alerts, &a, &r->p.fc);
 	run_rec_alert(r->rec, &a, &r->p.fc);

@@ -45,6 +45,7 @@ static uint64_t wkey(const struct enrich_view *v, const char *path)
  * identical matches were folded since. */
 struct seen {
 	uint64_t last_ns;
+	uint64_t first_fold_ns; /* first match folded since the last report */
 	uint32_t folded;
 };
 
@@ -404,11 +405,13 @@ int detect_event(struct detect *d, const void *rec, const struct enrich_view *v,
 		key = fnv(fnv(14695981039346656037ULL ^ v->res->key, r->id), obj);
 		last = hashmap_get(d->seen, key);
 		if (last && wall_ns - last->last_ns < REPEAT_WINDOW_NS) {
-			last->folded++; /* carried by the next report */
+			if (!last->folded++) /* carried by the next report */
+				last->first_fold_ns = wall_ns;
 			d->st.repeats++;
 			continue;
 		}
 		det.repeats = last ? last->folded : 0;
+		det.first_ns = det.repeats ? last->first_fold_ns : wall_ns;
 		if (!last) {
 			last = calloc(1, sizeof(*last));
 			if (!last)

@@ -16,6 +16,7 @@ struct detection {
 	uint64_t wall_ns;
 	const char *object; /* what it was about: a path, an address, an exe */
 	uint32_t repeats;   /* identical matches folded since the last report */
+	uint64_t first_ns;  /* the first of those, or wall_ns */
 };
 
 typedef void (*detect_cb)(void *ctx, const struct detection *d);

@@ -311,6 +311,11 @@ int enrich_side(struct enrich *e, uint32_t kind, const void *data, size_t len)
 	return 0;
 }
 
+const struct proc_info *enrich_proc(struct enrich *e, uint32_t pid)
+{
+	return hashmap_get(e->procs, pid);
+}
+
 struct find_ctx {
 	const char *id;
 	const struct resource *found;

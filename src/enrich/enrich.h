@@ -71,6 +71,8 @@ int enrich_event(struct enrich *e, const void *rec, uint64_t now_ns,
 void enrich_done(struct enrich *e, const void *rec);
 /* Applies a side frame read from a recording. */
 int enrich_side(struct enrich *e, uint32_t kind, const void *data, size_t len);
+/* The process table entry of pid; NULL if unknown. */
+const struct proc_info *enrich_proc(struct enrich *e, uint32_t pid);
 /* Looks up a resource by container id or name; NULL if none seen. */
 const struct resource *enrich_find_container(struct enrich *e, const char *id);
 

@@ -41,6 +41,11 @@ struct anomaly {
 	const char *source;	  /* NULL: "detection" for rules, else "model" */
 	const char *action_taken; /* NULL: "alerted" */
 	uint32_t repeats;	  /* identical alerts folded into this one */
+	uint64_t first_ns;	  /* first of those (0: wall_ns) */
+	/* the process's ancestors, parent first, up to the container's first
+	 * process or PID 1 (filled by the caller from the process table) */
+	const struct proc_info *ancestry[12];
+	size_t n_ancestry;
 	const char *rule_id;
 	const char *rule_description;
 	char *const *mitre;

@@ -107,6 +107,11 @@ def test_detection_and_benign_twin(env, rule, attack, benign):
     assert get(a, "event.kind") == "alert" and get(a, "vigil.alert.score") >= 60
     assert get(a, "threat.technique.id"), "no MITRE technique"
     assert get(a, "rule.name") and get(a, "message")
+    assert get(a, "vigil.alert.first_seen") and get(a, "vigil.alert.count") == 1
+    if rule == "shell-in-container":
+        # the ancestry goes up to the container's first process, not into runc
+        names = [p["name"] for p in get(a, "vigil.alert.ancestry")]
+        assert names[0] == "privops" and "runc" not in names, names
     bid, _ = run_in_container(env, benign, setup=make_logs)
     assert fired(env, bid, rule) == [], f"{rule} fired on its benign twin"
 

@@ -2,31 +2,33 @@
  * (regenerate: VIGIL_GOLDEN_DIR=DIR build/tests/test_alert_format, then
  * review every difference before pasting it here). */
 #define GOLD_EXEC_ECS \
-	"{\"@timestamp\":\"2026-11-02T01:00:00.123456789Z\",\"event\":{\"kind" \
-	"\":\"alert\",\"category\":[\"process\"],\"type\":[\"info\"],\"action" \
-	"\":\"anomaly\",\"dataset\":\"vigil.model\",\"severity\":70,\"risk_sc" \
-	"ore\":70},\"message\":\"new process '/bin/sh <- /usr/sbin/nginx' not" \
-	" in model 'container:web1'\",\"rule\":{\"name\":\"Behaviour outside " \
-	"the learned model\",\"category\":\"process\",\"ruleset\":\"vigil-mod" \
-	"el\"},\"host\":{\"name\":\"node-1\"},\"process\":{\"pid\":4242,\"thr" \
-	"ead\":{\"id\":4242},\"name\":\"sh\",\"executable\":\"/bin/sh\",\"arg" \
-	"s\":[\"sh\",\"-c\",\"id; cat /etc/passwd\"],\"args_count\":3,\"worki" \
-	"ng_directory\":\"/\",\"parent\":{\"pid\":100,\"executable\":\"/usr/s" \
-	"bin/nginx\"}},\"user\":{\"id\":\"0\",\"group\":{\"id\":\"0\"},\"effe" \
-	"ctive\":{\"id\":\"0\"}},\"container\":{\"id\":\"3f4e5d6c7b8a99887766" \
-	"554433221100ffeeddccbbaa00112233445566778899\",\"name\":\"web1\",\"r" \
-	"untime\":\"docker\",\"image\":{\"name\":\"registry.local:5000/shop/w" \
-	"eb:1.2\"}},\"orchestrator\":{\"type\":\"kubernetes\",\"namespace\":\"" \
-	"shop\",\"resource\":{\"type\":\"pod\",\"name\":\"web-7d4\",\"id\":\"" \
-	"\"}},\"vigil\":{\"alert\":{\"id\":\"bb63dd09d19d8532\",\"source\":\"" \
-	"model\",\"kind\":\"new_item\",\"level\":\"high\",\"score\":70,\"titl" \
-	"e\":\"Behaviour outside the learned model\",\"explanation\":\"new pr" \
-	"ocess '/bin/sh <- /usr/sbin/nginx' not in model 'container:web1'\",\"" \
-	"dimension\":\"process\",\"item\":\"/bin/sh <- /usr/sbin/nginx\",\"ne" \
-	"arest\":[\"/usr/sbin/nginx <- /usr/bin/runc\"],\"action_taken\":\"al" \
-	"erted\",\"count\":1},\"model\":{\"key\":\"container:web1\",\"kind\":\"container\"" \
-	",\"state\":\"learning\",\"age_s\":3600,\"entries\":0},\"trigger\":{\"" \
-	"action\":\"exec\"}}}"
+	"{\"@timestamp\":\"2026-11-02T01:00:00.123456789Z\",\"event\":{\"ki" \
+	"nd\":\"alert\",\"category\":[\"process\"],\"type\":[\"info\"],\"ac" \
+	"tion\":\"anomaly\",\"dataset\":\"vigil.model\",\"severity\":70,\"r" \
+	"isk_score\":70},\"message\":\"new process '/bin/sh <- /usr/sbin/ng" \
+	"inx' not in model 'container:web1'\",\"rule\":{\"name\":\"Behaviou" \
+	"r outside the learned model\",\"category\":\"process\",\"ruleset\"" \
+	":\"vigil-model\"},\"host\":{\"name\":\"node-1\"},\"process\":{\"pi" \
+	"d\":4242,\"thread\":{\"id\":4242},\"name\":\"sh\",\"executable\":" \
+	"\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"id; cat /etc/passwd\"],\"arg" \
+	"s_count\":3,\"working_directory\":\"/\",\"parent\":{\"pid\":100,\"" \
+	"executable\":\"/usr/sbin/nginx\"}},\"user\":{\"id\":\"0\",\"group" \
+	"\":{\"id\":\"0\"},\"effective\":{\"id\":\"0\"}},\"container\":{\"i" \
+	"d\":\"3f4e5d6c7b8a99887766554433221100ffeeddccbbaa0011223344556677" \
+	"8899\",\"name\":\"web1\",\"runtime\":\"docker\",\"image\":{\"name" \
+	"\":\"registry.local:5000/shop/web:1.2\"}},\"orchestrator\":{\"type" \
+	"\":\"kubernetes\",\"namespace\":\"shop\",\"resource\":{\"type\":\"" \
+	"pod\",\"name\":\"web-7d4\",\"id\":\"\"}},\"vigil\":{\"alert\":{\"i" \
+	"d\":\"bb63dd09d19d8532\",\"source\":\"model\",\"kind\":\"new_item" \
+	"\",\"level\":\"high\",\"score\":70,\"title\":\"Behaviour outside t" \
+	"he learned model\",\"explanation\":\"new process '/bin/sh <- /usr/" \
+	"sbin/nginx' not in model 'container:web1'\",\"dimension\":\"proces" \
+	"s\",\"item\":\"/bin/sh <- /usr/sbin/nginx\",\"nearest\":[\"/usr/sb" \
+	"in/nginx <- /usr/bin/runc\"],\"action_taken\":\"alerted\",\"count" \
+	"\":1,\"first_seen\":\"2026-11-02T01:00:00.123456789Z\",\"last_seen" \
+	"\":\"2026-11-02T01:00:00.123456789Z\"},\"model\":{\"key\":\"contai" \
+	"ner:web1\",\"kind\":\"container\",\"state\":\"learning\",\"age_s\"" \
+	":3600,\"entries\":0},\"trigger\":{\"action\":\"exec\"}}}"
 #define GOLD_EXEC_FALCO \
 	"{\"hostname\":\"node-1\",\"output\":\"01:00:00.123456789: Error new " \
 	"process '/bin/sh <- /usr/sbin/nginx' not in model 'container:web1' (" \
@@ -95,25 +97,27 @@
 	"<131>1 2026-11-02T01:00:00.123456Z node-1 vigil 777 alert - {\"m\":1" \
 	"}"
 #define GOLD_RULE_ECS \
-	"{\"@timestamp\":\"2026-11-02T00:00:00.000999999Z\",\"event\":{\"kind" \
-	"\":\"alert\",\"category\":[\"file\"],\"type\":[\"info\"],\"action\":" \
-	"\"anomaly\",\"dataset\":\"vigil.detection\",\"severity\":80,\"risk_s" \
-	"core\":80},\"message\":\"key=value | back\\\\slash\\nsecond line\\r\"" \
-	",\"rule\":{\"id\":\"credential-file-read\",\"name\":\"Read | of a \\\\c" \
-	"redential\\\\ file\",\"description\":\"Password hashes\",\"category\"" \
-	":\"file_write\",\"ruleset\":\"vigil-detections\"},\"threat\":{\"fram" \
-	"ework\":\"MITRE ATT&CK\",\"technique\":{\"id\":[\"T1003.008\",\"T155" \
-	"2.001\"]}},\"host\":{\"name\":\"node-1\"},\"process\":{\"pid\":77,\"" \
-	"thread\":{\"id\":77},\"name\":\"cat\",\"executable\":\"/usr/bin/cat\"" \
-	",\"parent\":{\"pid\":100}},\"user\":{\"id\":\"1000\",\"group\":{\"id" \
-	"\":\"0\"},\"effective\":{\"id\":\"0\"}},\"file\":{\"path\":\"/etc/sh" \
-	"adow\"},\"service\":{\"name\":\"cron.service\"},\"vigil\":{\"alert\"" \
-	":{\"id\":\"180beefb09b3152c\",\"source\":\"detection\",\"kind\":\"ru" \
-	"le\",\"level\":\"critical\",\"score\":80,\"title\":\"Read | of a \\\\c" \
-	"redential\\\\ file\",\"explanation\":\"key=value | back\\\\slash\\ns" \
-	"econd line\\r\",\"dimension\":\"file_write\",\"item\":\"/etc/shadow\"" \
-	",\"nearest\":[],\"action_taken\":\"alerted\",\"count\":1},\"trigger\":{\"action\"" \
-	":\"open\"}}}"
+	"{\"@timestamp\":\"2026-11-02T00:00:00.000999999Z\",\"event\":{\"ki" \
+	"nd\":\"alert\",\"category\":[\"file\"],\"type\":[\"info\"],\"actio" \
+	"n\":\"anomaly\",\"dataset\":\"vigil.detection\",\"severity\":80,\"" \
+	"risk_score\":80},\"message\":\"key=value | back\\\\slash\\nsecond " \
+	"line\\r\",\"rule\":{\"id\":\"credential-file-read\",\"name\":\"Rea" \
+	"d | of a \\\\credential\\\\ file\",\"description\":\"Password hash" \
+	"es\",\"category\":\"file_write\",\"ruleset\":\"vigil-detections\"}" \
+	",\"threat\":{\"framework\":\"MITRE ATT&CK\",\"technique\":{\"id\":" \
+	"[\"T1003.008\",\"T1552.001\"]}},\"host\":{\"name\":\"node-1\"},\"p" \
+	"rocess\":{\"pid\":77,\"thread\":{\"id\":77},\"name\":\"cat\",\"exe" \
+	"cutable\":\"/usr/bin/cat\",\"parent\":{\"pid\":100}},\"user\":{\"i" \
+	"d\":\"1000\",\"group\":{\"id\":\"0\"},\"effective\":{\"id\":\"0\"}" \
+	"},\"file\":{\"path\":\"/etc/shadow\"},\"service\":{\"name\":\"cron" \
+	".service\"},\"vigil\":{\"alert\":{\"id\":\"180beefb09b3152c\",\"so" \
+	"urce\":\"detection\",\"kind\":\"rule\",\"level\":\"critical\",\"sc" \
+	"ore\":80,\"title\":\"Read | of a \\\\credential\\\\ file\",\"expla" \
+	"nation\":\"key=value | back\\\\slash\\nsecond line\\r\",\"dimensio" \
+	"n\":\"file_write\",\"item\":\"/etc/shadow\",\"nearest\":[],\"actio" \
+	"n_taken\":\"alerted\",\"count\":1,\"first_seen\":\"2026-11-02T00:0" \
+	"0:00.000999999Z\",\"last_seen\":\"2026-11-02T00:00:00.000999999Z\"" \
+	"},\"trigger\":{\"action\":\"open\"}}}"
 #define GOLD_RULE_FALCO \
 	"{\"hostname\":\"node-1\",\"output\":\"00:00:00.000999999: Critical k" \
 	"ey=value | back\\\\slash\\nsecond line\\r (user_uid=1000 process=cat" \
