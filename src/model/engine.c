@@ -52,7 +52,8 @@ struct engine *engine_new(const struct engine_opts *o, anomaly_cb cb,
 	return e;
 }
 
-static void free_value2(void *ctx, uint64_t k, void *v)
+/* hashmap_free callback for values that are plain heap blocks */
+static void free_value(void *ctx, uint64_t k, void *v)
 {
 	(void)ctx;
 	(void)k;
@@ -79,7 +80,7 @@ void engine_free(struct engine *e)
 	free(e->models);
 	hashmap_free(e->by_key, NULL, NULL);
 	hashmap_free(e->states, free_state, NULL);
-	hashmap_free(e->rescache, free_value2, NULL);
+	hashmap_free(e->rescache, free_value, NULL);
 	free(e);
 }
 
@@ -231,13 +232,6 @@ static void models_of(struct engine *e, const struct enrich_view *v,
 	c->img = *img;
 	c->st = *inst ? engine_state(e, *inst) : NULL;
 	c->had_image = has_image;
-}
-
-static void free_value(void *ctx, uint64_t k, void *v)
-{
-	(void)ctx;
-	(void)k;
-	free(v);
 }
 
 /* Called whenever a model is replaced or removed. */
