@@ -24,6 +24,43 @@ struct alert_out {
 	uint64_t count;
 };
 
+/* For model anomalies (rules name their own): the ATT&CK technique the new
+ * behaviour most likely belongs to, by dimension; NULL for time anomalies,
+ * which say nothing about what was done. docs/models.md has the table. */
+static const char *model_technique(const struct anomaly *a)
+{
+	if (a->kind == ANOM_RULE || a->kind == ANOM_TIME ||
+	    a->kind == ANOM_SILENT || a->kind == ANOM_RATE)
+		return NULL;
+	if (a->kind == ANOM_DRIFT)
+		return "T1105";
+	switch (a->dim) {
+	case DIM_PROCESS:
+	case DIM_ARGS:
+	case DIM_FILE_EXEC:
+		return "T1059";
+	case DIM_FILE_READ:
+		return "T1005";
+	case DIM_FILE_WRITE:
+	case DIM_FILE_CREATE:
+		return "T1565.001";
+	case DIM_FILE_DELETE:
+		return "T1070.004";
+	case DIM_NET_OUT:
+		return "T1071";
+	case DIM_NET_LISTEN:
+		return "T1571";
+	case DIM_NET_IN:
+		return "T1133";
+	case DIM_DNS:
+		return "T1071.004";
+	case DIM_PRIV:
+		return "T1548";
+	default:
+		return NULL;
+	}
+}
+
 void alert_json(struct jsonw *w, const struct anomaly *a,
 		const struct format_ctx *fc)
 {
@@ -63,13 +100,15 @@ void alert_json(struct jsonw *w, const struct anomaly *a,
 	jsonw_str(w, "ruleset", a->kind == ANOM_RULE ? "vigil-detections"
 						     : "vigil-model");
 	jsonw_obj_close(w);
-	if (a->n_mitre) {
+	if (a->n_mitre || model_technique(a)) {
 		jsonw_obj_open(w, "threat");
 		jsonw_str(w, "framework", "MITRE ATT&CK");
 		jsonw_obj_open(w, "technique");
 		jsonw_arr_open(w, "id");
 		for (size_t i = 0; i < a->n_mitre; i++)
 			jsonw_str(w, NULL, a->mitre[i]);
+		if (!a->n_mitre)
+			jsonw_str(w, NULL, model_technique(a));
 		jsonw_arr_close(w);
 		jsonw_obj_close(w);
 		jsonw_obj_close(w);

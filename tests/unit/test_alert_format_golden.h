@@ -8,27 +8,29 @@
 	"isk_score\":70},\"message\":\"new process '/bin/sh <- /usr/sbin/ng" \
 	"inx' not in model 'container:web1'\",\"rule\":{\"name\":\"Behaviou" \
 	"r outside the learned model\",\"category\":\"process\",\"ruleset\"" \
-	":\"vigil-model\"},\"host\":{\"name\":\"node-1\"},\"process\":{\"pi" \
-	"d\":4242,\"thread\":{\"id\":4242},\"name\":\"sh\",\"executable\":" \
-	"\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"id; cat /etc/passwd\"],\"arg" \
-	"s_count\":3,\"working_directory\":\"/\",\"parent\":{\"pid\":100,\"" \
-	"executable\":\"/usr/sbin/nginx\"}},\"user\":{\"id\":\"0\",\"group" \
-	"\":{\"id\":\"0\"},\"effective\":{\"id\":\"0\"}},\"container\":{\"i" \
-	"d\":\"3f4e5d6c7b8a99887766554433221100ffeeddccbbaa0011223344556677" \
-	"8899\",\"name\":\"web1\",\"runtime\":\"docker\",\"image\":{\"name" \
-	"\":\"registry.local:5000/shop/web:1.2\"}},\"orchestrator\":{\"type" \
-	"\":\"kubernetes\",\"namespace\":\"shop\",\"resource\":{\"type\":\"" \
-	"pod\",\"name\":\"web-7d4\",\"id\":\"\"}},\"vigil\":{\"alert\":{\"i" \
-	"d\":\"bb63dd09d19d8532\",\"source\":\"model\",\"kind\":\"new_item" \
-	"\",\"level\":\"high\",\"score\":70,\"title\":\"Behaviour outside t" \
-	"he learned model\",\"explanation\":\"new process '/bin/sh <- /usr/" \
-	"sbin/nginx' not in model 'container:web1'\",\"dimension\":\"proces" \
-	"s\",\"item\":\"/bin/sh <- /usr/sbin/nginx\",\"nearest\":[\"/usr/sb" \
-	"in/nginx <- /usr/bin/runc\"],\"action_taken\":\"alerted\",\"count" \
-	"\":1,\"first_seen\":\"2026-11-02T01:00:00.123456789Z\",\"last_seen" \
-	"\":\"2026-11-02T01:00:00.123456789Z\"},\"model\":{\"key\":\"contai" \
-	"ner:web1\",\"kind\":\"container\",\"state\":\"learning\",\"age_s\"" \
-	":3600,\"entries\":0},\"trigger\":{\"action\":\"exec\"}}}"
+	":\"vigil-model\"},\"threat\":{\"framework\":\"MITRE ATT&CK\",\"tec" \
+	"hnique\":{\"id\":[\"T1059\"]}},\"host\":{\"name\":\"node-1\"},\"pr" \
+	"ocess\":{\"pid\":4242,\"thread\":{\"id\":4242},\"name\":\"sh\",\"e" \
+	"xecutable\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"id; cat /etc/pas" \
+	"swd\"],\"args_count\":3,\"working_directory\":\"/\",\"parent\":{\"" \
+	"pid\":100,\"executable\":\"/usr/sbin/nginx\"}},\"user\":{\"id\":\"" \
+	"0\",\"group\":{\"id\":\"0\"},\"effective\":{\"id\":\"0\"}},\"conta" \
+	"iner\":{\"id\":\"3f4e5d6c7b8a99887766554433221100ffeeddccbbaa00112" \
+	"233445566778899\",\"name\":\"web1\",\"runtime\":\"docker\",\"image" \
+	"\":{\"name\":\"registry.local:5000/shop/web:1.2\"}},\"orchestrator" \
+	"\":{\"type\":\"kubernetes\",\"namespace\":\"shop\",\"resource\":{" \
+	"\"type\":\"pod\",\"name\":\"web-7d4\",\"id\":\"\"}},\"vigil\":{\"a" \
+	"lert\":{\"id\":\"bb63dd09d19d8532\",\"source\":\"model\",\"kind\":" \
+	"\"new_item\",\"level\":\"high\",\"score\":70,\"title\":\"Behaviour" \
+	" outside the learned model\",\"explanation\":\"new process '/bin/s" \
+	"h <- /usr/sbin/nginx' not in model 'container:web1'\",\"dimension" \
+	"\":\"process\",\"item\":\"/bin/sh <- /usr/sbin/nginx\",\"nearest\"" \
+	":[\"/usr/sbin/nginx <- /usr/bin/runc\"],\"action_taken\":\"alerted" \
+	"\",\"count\":1,\"first_seen\":\"2026-11-02T01:00:00.123456789Z\"," \
+	"\"last_seen\":\"2026-11-02T01:00:00.123456789Z\"},\"model\":{\"key" \
+	"\":\"container:web1\",\"kind\":\"container\",\"state\":\"learning" \
+	"\",\"age_s\":3600,\"entries\":0},\"trigger\":{\"action\":\"exec\"}" \
+	"}}"
 #define GOLD_EXEC_FALCO \
 	"{\"hostname\":\"node-1\",\"output\":\"01:00:00.123456789: Error new " \
 	"process '/bin/sh <- /usr/sbin/nginx' not in model 'container:web1' (" \
