@@ -521,6 +521,51 @@ static void usage(FILE *f)
 		RUNREC_USAGE);
 }
 
+/* The output and alert settings a config file may set, like their flags.
+ * Values are copied: they outlive the line buffer for the whole run. */
+static int config_output(struct run_conf *c, const char *k, const char *v)
+{
+	static const struct {
+		const char *key;
+		int opt;
+	} outs[] = {
+		{"alerts_format", ALERT_OPT_ALERTS_FORMAT},
+		{"syslog", ALERT_OPT_SYSLOG},
+		{"syslog_format", ALERT_OPT_SYSLOG_FORMAT},
+		{"syslog_facility", ALERT_OPT_SYSLOG_FACILITY},
+		{"webhook", ALERT_OPT_WEBHOOK},
+		{"webhook_header", ALERT_OPT_WEBHOOK_HEADER},
+		{"webhook_format", ALERT_OPT_WEBHOOK_FORMAT},
+	};
+	char *copy = strdup(v), *end;
+	long n;
+
+	if (!copy)
+		return -1;
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
+		if (!strcmp(k, outs[i].key))
+			return alert_conf_option(&c->ac, outs[i].opt, copy);
+	if (!strcmp(k, "metrics")) {
+		c->metrics = copy;
+		return 0;
+	}
+	if (!strcmp(k, "rules")) {
+		c->rules = copy;
+		return 0;
+	}
+	n = strtol(v, &end, 10);
+	free(copy);
+	if (*end || n < 0)
+		return -1;
+	if (!strcmp(k, "min_score") && n <= 100)
+		c->min_score = (int)n;
+	else if (!strcmp(k, "storm_limit") && n <= 100000)
+		c->storm_limit = (int)n;
+	else
+		return -1;
+	return 0;
+}
+
 /* "key: value" lines; '#' comments. Unknown keys are errors. */
 static int read_config(const char *path, struct run_conf *c)
 {
@@ -561,14 +606,18 @@ static int read_config(const char *path, struct run_conf *c)
 		} else if (!strcmp(k, "learn_settle")) {
 			if (parse_duration(v, &c->learn_settle) < 0)
 				goto bad;
-		} else
+		} else if (config_output(c, k, v) < 0) {
 			goto bad;
+		}
 	}
 	fclose(f);
 	return 0;
 bad:
 	fprintf(stderr, "vigil: %s:%d: bad setting (want data_dir, alerts, "
-			"learn_min or learn_settle: value)\n", path, lineno);
+			"learn_min, learn_settle, min_score, storm_limit, metrics, "
+			"rules, alerts_format, syslog, syslog_format, "
+			"syslog_facility, webhook, webhook_header or "
+			"webhook_format: value)\n", path, lineno);
 	fclose(f);
 	return -1;
 }

@@ -135,3 +135,36 @@ def test_repeats_aggregate_and_storms_are_summarised(tmp_path):
     assert len(keys) == 10 and len(storm) == 1, (len(keys), storm)
     assert get(storm[0], "vigil.alert.count") == 15 and "service:audit.service" in get(storm[0], "message")
     assert "held back by the storm limit: 15" in p.stderr
+
+
+def test_outputs_from_the_config_file(tmp_path):
+    import socket
+    r = Recording(host="node-1", start=MONDAY)
+    svc = r.service("audit.service")
+    r.known_process(svc, 80, "/usr/lib/systemd/systemd")
+    pid = r.spawn(svc, 80, "/usr/bin/collector")
+    for i in range(3):
+        r.open(svc, pid, f"/home/u{i}/.ssh/id_rsa")
+    path = tmp_path / "c.vrec"
+    r.write(str(path))
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(5)
+    conf = tmp_path / "vigil.conf"
+    conf.write_text(f"# outputs as flags would give them\nalerts_format: falco\nstorm_limit: 1\n"
+                    f"syslog: udp://127.0.0.1:{rx.getsockname()[1]}\nsyslog_format: cef\n")
+    alerts = tmp_path / "a.json"
+    p = subprocess.run([VIGIL, "run", "--config", str(conf), "--replay", str(path), "--data-dir",
+                        str(tmp_path / "d"), "--alerts", str(alerts), "--quiet"], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    got = [json.loads(x) for x in alerts.read_text().splitlines()]
+    assert all("priority" in a and "output_fields" in a for a in got)  # falco
+    assert [a["rule"] for a in got].count("Read of a credential file") == 1  # storm_limit 1
+    msg = rx.recv(65536).decode()
+    assert "CEF:0|Vigil|" in msg
+    bad = tmp_path / "bad.conf"
+    bad.write_text("learn_min: 1m\nsyslgo: udp://x\n")
+    p = subprocess.run([VIGIL, "run", "--config", str(bad), "--replay", str(path)], capture_output=True,
+                       text=True)
+    assert p.returncode == 2 and "bad.conf:2: bad setting" in p.stderr
