@@ -4,6 +4,7 @@
  * flight recorder. Also detections and enforcement decisions turned into
  * alerts, and the /metrics text. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,30 +299,31 @@ void run_fill_metrics(void *ctx, FILE *f)
 	size_t n, learning = 0, active = 0;
 
 	if (r->sensor) {
+		static const struct {
+			const char *name, *help;
+			size_t off;
+		} kinds[] = {
+			{"vigil_events_total", "Events sent by the kernel sensor",
+			 offsetof(struct vg_counters, emitted)},
+			{"vigil_events_dropped_total", "Events lost (ring buffer full)",
+			 offsetof(struct vg_counters, dropped)},
+			{"vigil_events_folded_total",
+			 "Identical events folded in the kernel",
+			 offsetof(struct vg_counters, folded)},
+		};
 		struct vg_counters c[VG_TYPE_MAX];
 
 		sensor_counters(r->sensor, c);
-		fputs("# HELP vigil_events_total Events sent by the kernel sensor, by type.\n"
-		      "# TYPE vigil_events_total counter\n", f);
-		for (int t = 1; t < VG_TYPE_MAX; t++)
-			if (vg_record_size(t))
-				fprintf(f, "vigil_events_total{type=\"%s\"} %llu\n",
-					event_action(t),
-					(unsigned long long)c[t].emitted);
-		fputs("# HELP vigil_events_dropped_total Events lost (ring buffer full), by type.\n"
-		      "# TYPE vigil_events_dropped_total counter\n", f);
-		for (int t = 1; t < VG_TYPE_MAX; t++)
-			if (vg_record_size(t))
-				fprintf(f, "vigil_events_dropped_total{type=\"%s\"} %llu\n",
-					event_action(t),
-					(unsigned long long)c[t].dropped);
-		fputs("# HELP vigil_events_folded_total Identical events folded in the kernel, by type.\n"
-		      "# TYPE vigil_events_folded_total counter\n", f);
-		for (int t = 1; t < VG_TYPE_MAX; t++)
-			if (vg_record_size(t))
-				fprintf(f, "vigil_events_folded_total{type=\"%s\"} %llu\n",
-					event_action(t),
-					(unsigned long long)c[t].folded);
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			fprintf(f, "# HELP %s %s, by type.\n# TYPE %s counter\n",
+				kinds[k].name, kinds[k].help, kinds[k].name);
+			for (int t = 1; t < VG_TYPE_MAX; t++)
+				if (vg_record_size(t))
+					fprintf(f, "%s{type=\"%s\"} %llu\n",
+						kinds[k].name, event_action(t),
+						(unsigned long long)*(const uint64_t *)
+						((const char *)&c[t] + kinds[k].off));
+		}
 	}
 	fputs("# HELP vigil_alerts_total Alerts emitted, by severity level.\n"
 	      "# TYPE vigil_alerts_total counter\n", f);

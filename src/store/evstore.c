@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "store/evstore_int.h"
+#include "store/sqlerr.h"
 #include "vigil_event.h"
 
 static const char schema_sql[] =
@@ -76,40 +77,6 @@ static const char *const st_sql[EVS_MAX] = {
 	[EVS_TAIL_DEL] = "DELETE FROM tails WHERE chunk = ?1",
 };
 
-int evs_errno(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_ROW:
-	case SQLITE_DONE:
-		return 0;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_READONLY:
-		return -EROFS;
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return -EACCES;
-	case SQLITE_CANTOPEN:
-		return -ENOENT;
-	case SQLITE_CONSTRAINT:
-	case SQLITE_MISMATCH:
-	case SQLITE_RANGE:
-	case SQLITE_TOOBIG:
-		return -EINVAL;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return -EUCLEAN;
-	default:
-		return -EIO;
-	}
-}
-
 int evs_fail(struct evstore *s, int rc, const char *what)
 {
 	int bad = (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
@@ -123,7 +90,7 @@ int evs_fail(struct evstore *s, int rc, const char *what)
 			 " (flight recorder '%.1200s' is damaged: move it "
 			 "aside, mv %.1200s %.1200s.corrupt)", s->path, s->path,
 			 s->path);
-	rc = evs_errno(rc);
+	rc = sql_errno(rc);
 	return rc ? rc : -EIO;
 }
 
@@ -295,7 +262,7 @@ sqlfail:
 	}
 	seterr(err, errlen, "cannot open flight recorder '%s': %s", s->path,
 	       sqlite3_errmsg(s->db));
-	return evs_errno(r) ? evs_errno(r) : -EIO;
+	return sql_errno(r) ? sql_errno(r) : -EIO;
 }
 
 static void defaults(struct evstore_opts *o)
@@ -368,7 +335,7 @@ struct evstore *evstore_open(const char *dir, const struct evstore_opts *o,
 	}
 	r = sqlite3_open_v2(s->path, &s->db, flags, NULL);
 	if (r != SQLITE_OK) {
-		rc = evs_errno(r) ? evs_errno(r) : -EIO;
+		rc = sql_errno(r) ? sql_errno(r) : -EIO;
 		seterr(err, errlen, "cannot open flight recorder '%s': %s",
 		       s->path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(r));
 		goto out;

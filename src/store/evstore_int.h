@@ -4,6 +4,7 @@
 #define VIGIL_EVSTORE_INT_H
 #include <limits.h>
 #include <sqlite3.h>
+#include "store/sqlerr.h"
 #include <zlib.h>
 #include "lib/hashmap.h"
 #include "store/evstore.h"
@@ -84,8 +85,6 @@ struct evstore {
 	struct evstore_stats stats;
 };
 
-/* SQLite result code -> negative errno. */
-int evs_errno(int rc);
 /* Records the failure of `what` in s->err; returns -errno. */
 int evs_fail(struct evstore *s, int rc, const char *what);
 /* The cached statement `which` (prepared on first use), or NULL + *rc. */
