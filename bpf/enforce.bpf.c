@@ -4,20 +4,31 @@
  * BPF_F_ALLOW_MULTI (a link), so they run for every task on the host.
  *
  * Decision, in order (decide()):
- *  1. the agent itself (self_tgid) -> allow;
- *  2. the task's cgroup is not in `protected` -> allow (one hash lookup:
- *     the whole cost for everything that is not protected);
- *  3. {cgroup, protocol, port} or {cgroup, protocol, any port} in the allow
- *     map of the operation (allow_net for connect, allow_bind for bind) ->
- *     allow; a bind to port 0 (ephemeral) is always allowed;
- *  4. otherwise a decision record goes to the `decisions` ring buffer and
+ *  1. the task's cgroup is not in `protected` (or its mode is off) -> allow
+ *     (one hash lookup: the whole cost for everything not protected);
+ *  2. the agent itself (self_tgid) -> allow; a bind to port 0 (ephemeral)
+ *     -> allow;
+ *  3. the verdicts of every entry of the cgroup's current rule set (gen)
+ *     that matches are ORed together:
+ *     - the port map of the operation (allow_net for connect, allow_bind
+ *       for bind): {proto, port} and {proto, any port}, plus {any proto,
+ *       port} and {any, any} when the cgroup has any-protocol keys;
+ *     - connect only, when the cgroup has prefixes: the entries of the
+ *       longest prefix in `prefixes` that covers the destination and whose
+ *       port and protocol match (an IPv4-mapped IPv6 destination is looked
+ *       up as IPv4);
+ *  4. any DENY -> not allowed (reason "rule"); else any ALLOW -> allow;
+ *     else the cgroup's default for the operation (allow, or not allowed
+ *     with reason "default");
+ *  5. not allowed: a decision record goes to the `decisions` ring buffer;
  *     shadow mode allows ("would block"), protect mode returns 0: the
  *     syscall fails with EPERM ("blocked").
  * Nothing is special about loopback or DNS. Only the exact (leaf) cgroup is
  * protected, not its descendants. Fail open: the programs live only as long
  * as the links user space holds; when the agent exits or dies the links
- * close and nothing is checked any more. Every map is capped; records lost
- * to a full ring buffer are counted (vge_counters.dropped). */
+ * close and nothing is checked any more. Every map is capped and every
+ * loop bounded; records lost to a full ring buffer are counted
+ * (vge_counters.dropped). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -27,19 +38,23 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define ALLOW 1
 #define DENY 0
+#define VERDICTS (VGE_VERDICT_ALLOW | VGE_VERDICT_DENY)
+
+_Static_assert(sizeof(struct vge_cgroup) == sizeof(__u64),
+	       "decide() reads the protected value in one 8-byte load");
 
 /* set by user space in .rodata before load */
 const volatile __u32 self_tgid = 0;
 
-/* cgroup id -> VGE_MODE_* */
+/* cgroup id -> mode, defaults, current gen, flags */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u64);
-	__type(value, __u8);
+	__type(value, struct vge_cgroup);
 } protected SEC(".maps");
 
-/* allowed outbound {cgroup, proto, port} (connect) */
+/* outbound {cgroup, gen, proto, port} -> VGE_VERDICT_* (connect) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -47,13 +62,23 @@ struct {
 	__type(value, __u8);
 } allow_net SEC(".maps");
 
-/* allowed local {cgroup, proto, port} (bind, i.e. listening ports) */
+/* local {cgroup, gen, proto, port} -> VGE_VERDICT_* (bind, i.e. listening
+ * ports) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct vge_port_key);
 	__type(value, __u8);
 } allow_bind SEC(".maps");
+
+/* {cgroup, gen, family, destination prefix} -> up to 16 entries (connect) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vge_prefix_key);
+	__type(value, struct vge_prefix_val);
+} prefixes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -74,26 +99,91 @@ static __always_inline struct vge_counters *counters_get(void)
 	return bpf_map_lookup_elem(&counters, &zero);
 }
 
-/* 1 if {cg, proto, port} or {cg, proto, any} is in the allow map */
-static __always_inline int port_allowed(void *map, __u64 cg, __u8 proto,
-					__u16 port)
+static __always_inline __u8 port_lookup(void *map, struct vge_port_key *k)
 {
-	struct vge_port_key k = {};
+	__u8 *v = bpf_map_lookup_elem(map, k);
 
-	k.cgroup_id = cg;
-	k.proto = proto;
-	k.port = port;
-	if (bpf_map_lookup_elem(map, &k))
-		return 1;
-	k.port = 0;
-	return bpf_map_lookup_elem(map, &k) != NULL;
+	return v ? *v & VERDICTS : 0;
 }
 
-/* v6 is a compile-time constant: connect4/bind4 contexts have no user_ip6
- * (the verifier rejects reading it) and the v6 ones no user_ip4. */
+/* verdicts of {proto, port}, {proto, any} and, with anyproto, {any, port}
+ * and {any, any} */
+static __always_inline __u8 port_verdicts(void *map, __u64 cg, __u8 gen,
+					  __u8 proto, __u16 port, int anyproto)
+{
+	struct vge_port_key k = {};
+	__u8 seen;
+
+	k.cgroup_id = cg;
+	k.gen = gen;
+	k.proto = proto;
+	k.port = port;
+	seen = port_lookup(map, &k);
+	k.port = 0;
+	seen |= port_lookup(map, &k);
+	if (anyproto) {
+		k.proto = 0;
+		k.port = port;
+		seen |= port_lookup(map, &k);
+		k.port = 0;
+		seen |= port_lookup(map, &k);
+	}
+	return seen;
+}
+
+/* verdicts of the matching entries of the longest prefix covering the
+ * destination. v6 is a compile-time constant: connect4 contexts have no
+ * user_ip6 (the verifier rejects reading it) and connect6 no user_ip4. */
+static __always_inline __u8 prefix_verdicts(struct bpf_sock_addr *ctx, int v6,
+					    __u64 cg, __u8 gen, __u8 proto,
+					    __u16 port)
+{
+	struct vge_prefix_key k = {};
+	struct vge_prefix_val *val;
+	__u8 seen = 0;
+
+	k.prefixlen = VGE_PREFIX_HDR_BITS + 128;
+	__builtin_memcpy(k.cgroup_id, &cg, sizeof(cg));
+	k.gen = gen;
+	if (!v6) {
+		__u32 a4 = ctx->user_ip4;
+
+		k.family = 2;
+		__builtin_memcpy(k.addr, &a4, 4);
+	} else {
+		__u32 a6[4];
+
+		a6[0] = ctx->user_ip6[0];
+		a6[1] = ctx->user_ip6[1];
+		a6[2] = ctx->user_ip6[2];
+		a6[3] = ctx->user_ip6[3];
+		if (a6[0] == 0 && a6[1] == 0 && a6[2] == bpf_htonl(0xffff)) {
+			/* ::ffff:a.b.c.d: a dual-stack socket going to IPv4 */
+			k.family = 2;
+			__builtin_memcpy(k.addr, &a6[3], 4);
+		} else {
+			k.family = 10;
+			__builtin_memcpy(k.addr, a6, 16);
+		}
+	}
+	val = bpf_map_lookup_elem(&prefixes, &k);
+	if (!val)
+		return 0;
+	for (int i = 0; i < VGE_PREFIX_ENTRIES; i++) {
+		struct vge_prefix_entry e = val->e[i];
+
+		if (!e.verdict)
+			break;
+		if ((!e.port || e.port == port) && (!e.proto || e.proto == proto))
+			seen |= e.verdict;
+	}
+	return seen & VERDICTS;
+}
+
 static __always_inline void report(struct bpf_sock_addr *ctx, int v6, __u64 cg,
-				   __u32 tgid, __u8 verdict, __u8 op, __u8 proto,
-				   __u16 port, struct vge_counters *c)
+				   __u32 tgid, __u8 verdict, __u8 reason,
+				   __u8 op, __u8 proto, __u16 port,
+				   struct vge_counters *c)
 {
 	struct vge_decision *d;
 
@@ -107,6 +197,7 @@ static __always_inline void report(struct bpf_sock_addr *ctx, int v6, __u64 cg,
 	d->abi = VGE_ABI_VERSION;
 	d->size = sizeof(*d);
 	d->verdict = verdict;
+	d->reason = reason;
 	d->op = op;
 	d->proto = proto;
 	d->family = v6 ? 10 : 2;
@@ -136,11 +227,20 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6, __u8 op)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u64 cg = bpf_get_current_cgroup_id();
 	struct vge_counters *c;
-	__u8 *mode, proto;
+	struct vge_cgroup *p, st;
+	__u8 proto, seen, def, reason;
+	__u64 raw;
 	__u16 port;
 
-	mode = bpf_map_lookup_elem(&protected, &cg);
-	if (!mode || *mode == VGE_MODE_OFF)
+	p = bpf_map_lookup_elem(&protected, &cg);
+	if (!p)
+		return ALLOW;
+	/* one 8-byte load: gen, flags and defaults of the same rule set even
+	 * if user space switches it meanwhile (a preallocated hash element can
+	 * be reused under a reader); a plain struct copy would be byte loads */
+	raw = *(volatile __u64 *)p;
+	__builtin_memcpy(&st, &raw, sizeof(st));
+	if (st.mode == VGE_MODE_OFF)
 		return ALLOW;
 	c = counters_get();
 	if (tgid == self_tgid) {
@@ -152,23 +252,41 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6, __u8 op)
 		c->checked++;
 	proto = ctx->protocol;
 	port = bpf_ntohs((__u16)ctx->user_port);
-	if ((op == VGE_OP_BIND && port == 0) ||
-	    port_allowed(op == VGE_OP_BIND ? (void *)&allow_bind
-					   : (void *)&allow_net,
-			 cg, proto, port)) {
+	if (op == VGE_OP_BIND) {
+		if (port == 0) {
+			if (c)
+				c->allowed++;
+			return ALLOW;
+		}
+		seen = port_verdicts(&allow_bind, cg, st.gen, proto, port,
+				     st.flags & VGE_CG_BIND_ANYPROTO);
+		def = st.bind_default;
+	} else {
+		seen = port_verdicts(&allow_net, cg, st.gen, proto, port,
+				     st.flags & VGE_CG_CONNECT_ANYPROTO);
+		if (st.flags & VGE_CG_PREFIXES)
+			seen |= prefix_verdicts(ctx, v6, cg, st.gen, proto, port);
+		def = st.connect_default;
+	}
+	if (seen & VGE_VERDICT_DENY) {
+		reason = VGE_REASON_RULE;
+	} else if ((seen & VGE_VERDICT_ALLOW) || def == VGE_VERDICT_ALLOW) {
 		if (c)
 			c->allowed++;
 		return ALLOW;
+	} else {
+		reason = VGE_REASON_DEFAULT;
 	}
-	if (*mode == VGE_MODE_SHADOW) {
+	if (st.mode == VGE_MODE_SHADOW) {
 		if (c)
 			c->would_block++;
-		report(ctx, v6, cg, tgid, VGE_WOULD_BLOCK, op, proto, port, c);
+		report(ctx, v6, cg, tgid, VGE_WOULD_BLOCK, reason, op, proto,
+		       port, c);
 		return ALLOW;
 	}
 	if (c)
 		c->blocked++;
-	report(ctx, v6, cg, tgid, VGE_BLOCKED, op, proto, port, c);
+	report(ctx, v6, cg, tgid, VGE_BLOCKED, reason, op, proto, port, c);
 	return DENY;
 }
 

@@ -97,7 +97,8 @@ void alert_json(struct jsonw *w, const struct anomaly *a,
 	if (a->rule_description)
 		jsonw_str(w, "description", a->rule_description);
 	jsonw_str(w, "category", model_dim_name(a->dim));
-	jsonw_str(w, "ruleset", a->kind == ANOM_RULE ? "vigil-detections"
+	jsonw_str(w, "ruleset", a->ruleset ? a->ruleset :
+				a->kind == ANOM_RULE ? "vigil-detections"
 						     : "vigil-model");
 	jsonw_obj_close(w);
 	if (a->n_mitre || model_technique(a)) {

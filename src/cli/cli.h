@@ -18,6 +18,7 @@ int cmd_alerts(int argc, char **argv);   /* alerts_cmd.c */
 int cmd_history(int argc, char **argv);  /* history_cmd.c */
 int cmd_tree(int argc, char **argv);
 int cmd_incident(int argc, char **argv); /* incident_cmd.c */
+int cmd_policy(int argc, char **argv);   /* policy_cmd.c */
 
 /* "500ms", "10s", "5m", "2h", "1d" or plain seconds -> ns; -EINVAL if bad */
 int parse_duration(const char *s, uint64_t *ns);

@@ -17,6 +17,8 @@ static void usage(FILE *f)
 		"  alerts   stored alerts by resource, severity, time; --follow\n"
 		"  mode     set RESOURCE learn|monitor|shadow|protect (kernel "
 		"enforcement)\n"
+		"  policy   check, apply, list, show, delete, test policies "
+		"(docs/policies.md)\n"
 		"  model    list, show, export, import, diff, delete, relearn, "
 		"extend,\n"
 		"           approve, prune learned models\n"
@@ -60,6 +62,8 @@ int main(int argc, char **argv)
 		return cmd_tree(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "incident"))
 		return cmd_incident(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "policy"))
+		return cmd_policy(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("vigil %s\n", VIGIL_VERSION);
 		return 0;

@@ -1,8 +1,8 @@
 /* mode_cmd.c - `vigil mode set RESOURCE learn|monitor|shadow|protect`:
- * queues the change for the running agent, which applies it within a
- * second (src/cli/run_enforce.c). Modes live in the running agent: a
- * restarted agent starts every resource in the default (learn, then
- * monitor once its model is active). */
+ * queues the change for the running agent, which resolves RESOURCE,
+ * applies the mode within a second and keeps it in the store, so a
+ * restarted agent applies it again at the container's next event
+ * (src/cli/run_enforce.c). Resources never set get --default-mode. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +20,11 @@ static void usage(FILE *f)
 		   "once active)\n"
 		   "  shadow   also report what protect would block, block "
 		   "nothing\n"
-		   "  protect  block in the kernel: exec of what the model did "
-		   "not learn,\n"
-		   "           connect/bind to ports it did not use\n");
+		   "  protect  block in the kernel what the policies deny and "
+		   "what the model\n"
+		   "           did not learn (exec, connect, bind); the "
+		   "policies' protected files\n"
+		   "Modes are kept across agent restarts.\n");
 }
 
 int cmd_mode(int argc, char **argv)

@@ -24,6 +24,7 @@
 #include "lib/jsonw.h"
 #include "model/model.h"
 #include "model/model_yaml.h"
+#include "policy/policy_export.h"
 #include "store/store.h"
 
 enum {
@@ -33,11 +34,12 @@ enum {
 	O_ITEM = 1 << 3,
 	O_ALL = 1 << 4,
 	O_UNUSED = 1 << 5,
+	O_POLICY = 1 << 6,
 };
 
 struct mctx {
 	const char *dir;
-	int json, all, have_unused;
+	int json, all, have_unused, as_policy;
 	const char *out, *dim, *item;
 	uint64_t unused_ns, now;
 };
@@ -634,6 +636,32 @@ static int do_show(struct mctx *c, char **args)
 
 /* ---- export / import / diff ------------------------------------------ */
 
+/* --as-policy: m (with its image model, when the store has it) as a policy
+ * (src/policy/policy_export.c). 0 or -1 (reported). */
+static int export_policy(struct mctx *c, struct store *s,
+			 const struct model *m, FILE *f)
+{
+	struct model *img = NULL;
+	char err[512], *text;
+	int rc;
+
+	if (model_kind_of(m) == MODEL_CONTAINER && *model_parent(m) &&
+	    !(img = store_load_model(s, model_parent(m))))
+		fprintf(stderr, "vigil: image model '%s' not found: the policy "
+			"allows only what '%s' learned itself\n",
+			model_parent(m), model_key(m));
+	text = policy_from_model(m, img, NULL, c->now, err, sizeof(err));
+	model_free(img);
+	if (!text) {
+		fprintf(stderr, "vigil: cannot write '%s' as a policy: %s\n",
+			model_key(m), err);
+		return -1;
+	}
+	rc = fputs(text, f) < 0 ? -1 : 0;
+	free(text);
+	return rc;
+}
+
 static int do_export(struct mctx *c, char **args)
 {
 	struct store *s = open_store(c, 0, args[0]);
@@ -648,7 +676,7 @@ static int do_export(struct mctx *c, char **args)
 			strerror(errno));
 		goto out;
 	}
-	rc = myaml_export(m, f) < 0;
+	rc = c->as_policy ? export_policy(c, s, m, f) < 0 : myaml_export(m, f) < 0;
 	if (f != stdout && fclose(f) != 0)
 		rc = 1;
 	else if (f == stdout && fflush(stdout) != 0)
@@ -657,8 +685,9 @@ static int do_export(struct mctx *c, char **args)
 		fprintf(stderr, "vigil: cannot write '%s': %s\n",
 			c->out ? c->out : "(stdout)", strerror(errno));
 	else if (c->out)
-		fprintf(stderr, "vigil: exported '%s' to '%s' (%zu entries)\n",
-			args[0], c->out, model_size(m));
+		fprintf(stderr, "vigil: exported '%s'%s to '%s' (%zu entries)\n",
+			args[0], c->as_policy ? " as a policy" : "", c->out,
+			model_size(m));
 out:
 	model_free(m);
 	store_close(s);
@@ -1238,8 +1267,10 @@ static const struct sub subs[] = {
 	 "shows a model: state and why, times, learning parameters, per "
 	 "dimension\n  counts and saturation, every entry with its provenance, "
 	 "and pending approvals", O_JSON, 1, 1, do_show},
-	{"export", "KEY [-o FILE]",
-	 "writes a model as YAML (to stdout by default)", O_OUT, 1, 1,
+	{"export", "KEY [-o FILE] [--as-policy]",
+	 "writes a model as YAML (to stdout by default); --as-policy writes "
+	 "instead a\n  policy (docs/policies.md) allowing what it learned and "
+	 "blocking other execs\n  and connections", O_OUT | O_POLICY, 1, 1,
 	 do_export},
 	{"import", "FILE",
 	 "reads a YAML model, replacing any model with the same key (exit 3 "
@@ -1297,6 +1328,7 @@ int cmd_model(int argc, char **argv)
 		{"item", required_argument, 0, 'I'},
 		{"all", no_argument, 0, 'a'},
 		{"unused-for", required_argument, 0, 'u'},
+		{"as-policy", no_argument, 0, 'P'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -1331,7 +1363,8 @@ int cmd_model(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		unsigned need = opt == 'j' ? O_JSON : opt == 'o' ? O_OUT :
 				opt == 'D' ? O_DIM : opt == 'I' ? O_ITEM :
-				opt == 'a' ? O_ALL : opt == 'u' ? O_UNUSED : 0;
+				opt == 'a' ? O_ALL : opt == 'u' ? O_UNUSED :
+				opt == 'P' ? O_POLICY : 0;
 
 		if (need && !(sub->opts & need)) {
 			fprintf(stderr, "vigil: model %s does not take %s\n",
@@ -1339,6 +1372,7 @@ int cmd_model(int argc, char **argv)
 				need == O_OUT ? "-o/--output" :
 				need == O_DIM ? "--dim" : need == O_ITEM ?
 				"--item" : need == O_ALL ? "--all" :
+				need == O_POLICY ? "--as-policy" :
 				"--unused-for");
 			sub_usage(stderr, sub);
 			return EXIT_USAGE;
@@ -1361,6 +1395,9 @@ int cmd_model(int argc, char **argv)
 			break;
 		case 'a':
 			c.all = 1;
+			break;
+		case 'P':
+			c.as_policy = 1;
 			break;
 		case 'u':
 			if (parse_duration(optarg, &c.unused_ns) < 0) {

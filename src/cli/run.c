@@ -30,12 +30,29 @@
 #include "sensor/sensor.h"
 #include "store/store.h"
 
-static volatile sig_atomic_t run_stop;
+static volatile sig_atomic_t run_stop, run_reload;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	run_stop = 1;
+	if (sig == SIGHUP)
+		run_reload = 1;
+	else
+		run_stop = 1;
+}
+
+/* SIGHUP: reload the policies (a broken set keeps the old one). */
+static void maybe_reload(struct run_ctx *r)
+{
+	char err[512];
+
+	if (!run_reload)
+		return;
+	run_reload = 0;
+	if (renf_reload(r->enf, err, sizeof(err)) < 0)
+		fprintf(stderr, "vigil: policies not reloaded, the previous ones "
+			"stay in force: %s\n", err);
+	else
+		fprintf(stderr, "vigil: policies reloaded\n");
 }
 
 uint64_t run_now_ns(clockid_t c)
@@ -64,9 +81,10 @@ static void on_event(void *ctx, const void *rec, const struct enrich_view *v)
 
 	r->last_wall = wall;
 	run_rec_event(r->rec, rec, v, &r->p.fc, wall);
-	renf_event(r->enf, rec, v);
-	/* one event, one alert: a rule that fired silences the models */
-	if (r->det && detect_event(r->det, rec, v, wall) > 0)
+	/* one event, one alert: a policy or rule that fired silences the
+	 * models */
+	if (renf_event(r->enf, rec, v) > 0 ||
+	    (r->det && detect_event(r->det, rec, v, wall) > 0))
 		engine_event_muted(r->eng, rec, v, wall);
 	else
 		engine_event(r->eng, rec, v, wall);
@@ -226,6 +244,7 @@ static int run_live(struct run_ctx *r, const struct run_conf *c)
 			suppress_free(r->sup);
 			r->sup = suppress_load(store_db(r->st), r->last_wall);
 		}
+		maybe_reload(r);
 		renf_poll(r->enf);
 		metrics_serve(r->ms, run_fill_metrics, r);
 		if (mono - last_save >= 5000000000ULL) {
@@ -329,7 +348,22 @@ int cmd_run(int argc, char **argv)
 	eo.model_host_unattributed = c.model_host;
 	eo.min_score = c.min_score;
 	r.eng = engine_new(&eo, run_on_anomaly, on_pending, &r);
-	r.enf = r.eng ? renf_new(r.eng, run_on_enforcement, &r) : NULL;
+	if (r.eng) {
+		/* a replay judges, it never enforces: pids and cgroups of a
+		 * recording are not this machine's */
+		struct renf_conf ec = {c.policy_dir,
+				       c.replay && c.default_mode > RENF_MONITOR
+					       ? RENF_MONITOR : c.default_mode,
+				       c.replay ? NULL : r.st};
+
+		r.enf = renf_new(r.eng, &ec, run_on_enforcement, &r, err,
+				 sizeof(err));
+		if (!r.enf) {
+			fprintf(stderr, "vigil: %s\n", err);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
 	c.ac.file = c.alerts[0] ? c.alerts : NULL;
 	c.ac.to_stdout = !c.quiet;
 	c.ac.data_dir = c.data_dir;
@@ -359,6 +393,7 @@ int cmd_run(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	rc = c.replay ? run_replay(&r, c.replay) : run_live(&r, &c);
 	if (r.storms)
@@ -384,7 +419,7 @@ int cmd_run(int argc, char **argv)
 		(unsigned long long)alert_write_errors(r.alerts),
 		(unsigned long long)r.store_errors);
 	{
-		char enf[128];
+		char enf[256];
 
 		renf_poll(r.enf);
 		renf_summary(r.enf, enf, sizeof(enf));

@@ -18,8 +18,10 @@ static void usage(FILE *f)
 		"(default 15m)\n"
 		"  --learn-settle D     learning ends after D with nothing new "
 		"(default 10m)\n"
-		"  --config FILE        key: value settings (data_dir, alerts, "
-		"learn_min, learn_settle)\n"
+		"  --config FILE        key: value settings (the flags' names "
+		"with '_', e.g.\n"
+		"                       data_dir, learn_min, default_mode, "
+		"policy_dir)\n"
 		"  --replay FILE        take events from a recording, not the "
 		"kernel (no root)\n"
 		"  --duration D         stop after D\n"
@@ -36,6 +38,13 @@ static void usage(FILE *f)
 		"(default 30;\n"
 		"                       lower ones are counted, see the exit "
 		"summary)\n"
+		"  --policy-dir DIR     policies (default DATA_DIR/policies; "
+		"reloaded on\n"
+		"                       change and on SIGHUP)\n"
+		"  --default-mode M     mode of containers never set with 'vigil "
+		"mode set':\n"
+		"                       learn (default), monitor, shadow or "
+		"protect\n"
 		ALERT_USAGE
 		RUNREC_USAGE);
 }
@@ -71,6 +80,16 @@ static int config_output(struct run_conf *c, const char *k, const char *v)
 	if (!strcmp(k, "rules")) {
 		c->rules = copy;
 		return 0;
+	}
+	if (!strcmp(k, "policy_dir")) {
+		snprintf(c->policy_dir, sizeof(c->policy_dir), "%s", v);
+		free(copy);
+		return 0;
+	}
+	if (!strcmp(k, "default_mode")) {
+		free(copy);
+		c->default_mode = renf_mode_parse(v);
+		return c->default_mode < 0 ? -1 : 0;
 	}
 	n = strtol(v, &end, 10);
 	free(copy);
@@ -134,7 +153,7 @@ static int read_config(const char *path, struct run_conf *c)
 bad:
 	fprintf(stderr, "vigil: %s:%d: bad setting (want data_dir, alerts, "
 			"learn_min, learn_settle, min_score, storm_limit, metrics, "
-			"rules, alerts_format, syslog, syslog_format, "
+			"rules, policy_dir, default_mode, alerts_format, syslog, syslog_format, "
 			"syslog_facility, webhook, webhook_header or "
 			"webhook_format: value)\n", path, lineno);
 	fclose(f);
@@ -158,6 +177,8 @@ int run_parse_args(int argc, char **argv, struct run_conf *c)
 		{"no-builtin-rules", no_argument, 0, 'N'},
 		{"metrics", required_argument, 0, 'M'},
 		{"storm-limit", required_argument, 0, 'L'},
+		{"policy-dir", required_argument, 0, 'P'},
+		{"default-mode", required_argument, 0, 'O'},
 		RUNREC_LONGOPTS,
 		{"help", no_argument, 0, 'h'},
 		ALERT_LONGOPTS,
@@ -210,6 +231,19 @@ int run_parse_args(int argc, char **argv, struct run_conf *c)
 		case 'M':
 			c->metrics = optarg;
 			break;
+		case 'P':
+			snprintf(c->policy_dir, sizeof(c->policy_dir), "%s",
+				 optarg);
+			break;
+		case 'O':
+			c->default_mode = renf_mode_parse(optarg);
+			if (c->default_mode < 0) {
+				fprintf(stderr, "vigil: bad --default-mode '%s' "
+					"(learn, monitor, shadow, protect)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'L': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -256,5 +290,8 @@ int run_parse_args(int argc, char **argv, struct run_conf *c)
 		fprintf(stderr, "vigil: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (!c->policy_dir[0])
+		snprintf(c->policy_dir, sizeof(c->policy_dir), "%.*s/policies",
+			 (int)sizeof(c->policy_dir) - 10, c->data_dir);
 	return 0;
 }

@@ -1,65 +1,99 @@
-/* run_enforce.c - see run_enforce.h. A protected container gets: its
- * learned outbound and listening ports allowed in the cgroup sock_addr
- * programs (everything else EPERM), and exec allowed only for executables
- * its models learned (and never for files written in it since it started).
- * The allow lists are snapshots of the models at the time the mode is set;
- * setting the mode again refreshes them. */
-#include <arpa/inet.h>
+/* run_enforce.c - see run_enforce.h. A resource in shadow or protect mode
+ * gets, from its learned models and the policies selecting it:
+ *  - exec: the fanotify guard asks decide() (below): a policy deny rule
+ *    refuses, a policy allow rule allows, then the model's executables
+ *    (and never files written since the container started), then the
+ *    policies' default posture;
+ *  - open: the paths of block/kill file rules are marked in the
+ *    container's filesystem; decide() refuses what a rule denies;
+ *  - connect/bind: port and prefix entries in the cgroup programs' maps,
+ *    with the model's ports allowed and a default of block when there is
+ *    a model or a policy says so.
+ * All of it is a snapshot taken when the mode is applied; setting the mode
+ * again or a policy reload refreshes it, new entries before stale ones go
+ * (no gap). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli/run_enforce.h"
-#include "enforce/cgroot.h"
+#include <time.h>
+#include "cli/run_enforce_int.h"
 #include "enforce/execguard.h"
 #include "enforce/netguard.h"
 #include "enforce/policy_allow.h"
 #include "lib/hashmap.h"
+#include "store/store.h"
 #include "vigil_event.h"
 
-#define PROTECTED_CAP 4096
+static const char *mode_names[] = {"learn", "monitor", "shadow", "protect"};
 
-struct prot {
-	uint64_t cg;
-	int mode;
-	char path[CGROOT_PATH_MAX];
-	char key[MODEL_KEY_MAX];
-	struct policy_execset *set; /* owned by execguard once protected */
-};
+static uint64_t run_mono_s(void)
+{
+	struct timespec ts;
 
-struct run_enforce {
-	struct engine *eng;
-	renf_alert_fn cb;
-	void *ctx;
-	struct netguard *ng;
-	struct execguard *eg;
-	char mount[CGROOT_PATH_MAX];
-	struct hashmap *by_res; /* resource key -> struct prot */
-	uint64_t blocked, would_block;
-};
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
 
-struct run_enforce *renf_new(struct engine *eng, renf_alert_fn cb, void *ctx)
+int renf_mode_parse(const char *s)
+{
+	for (int i = 0; i < 4; i++)
+		if (s && !strcmp(s, mode_names[i]))
+			return i;
+	return -1;
+}
+
+const char *renf_mode_name(int mode)
+{
+	return mode >= 0 && mode < 4 ? mode_names[mode] : "?";
+}
+
+struct run_enforce *renf_new(struct engine *eng, const struct renf_conf *c,
+			     renf_alert_fn cb, void *ctx, char *err,
+			     size_t errlen)
 {
 	struct run_enforce *re = calloc(1, sizeof(*re));
 
-	if (!re)
+	if (!re) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
+	}
 	re->eng = eng;
 	re->cb = cb;
 	re->ctx = ctx;
-	re->by_res = hashmap_new(PROTECTED_CAP);
+	re->st = c->st;
+	re->default_mode = c->default_mode;
+	re->by_res = hashmap_new(RENF_RES_CAP);
 	if (!re->by_res) {
+		snprintf(err, errlen, "out of memory");
 		free(re);
 		return NULL;
+	}
+	if (c->policy_dir) {
+		re->pol = rpol_open(c->policy_dir, err, errlen);
+		if (!re->pol) {
+			hashmap_free(re->by_res, NULL, NULL);
+			free(re);
+			return NULL;
+		}
 	}
 	return re;
 }
 
-static void free_prot(void *ctx, uint64_t k, void *v)
+static void ss_unref(struct shared_set *ss);
+
+static void free_state(void *ctx, uint64_t k, void *v)
 {
+	struct res_state *rs = v;
+
 	(void)ctx;
 	(void)k;
-	free(v);
+	ss_unref(rs->ss);
+	for (size_t i = 0; i < rs->w.n; i++)
+		free(rs->w.v[i]);
+	free(rs->w.v);
+	free(rs);
 }
 
 void renf_free(struct run_enforce *re)
@@ -68,101 +102,128 @@ void renf_free(struct run_enforce *re)
 		return;
 	execguard_stop(re->eg); /* nothing is left blocking */
 	netguard_close(re->ng);
-	hashmap_free(re->by_res, free_prot, NULL);
+	hashmap_free(re->by_res, free_state, NULL);
+	rpol_close(re->pol);
 	free(re);
 }
 
-/* Runs on execguard's decider thread: only the thread-safe execset. */
+/* --- exec and open decisions (the guard's decider thread) --- */
+
+static unsigned open_access(const struct execguard_req *r)
+{
+	unsigned a;
+
+	if (!r->flags_known)
+		return POL_ACC_READ; /* fail open for write-only rules */
+	a = (r->open_flags & O_ACCMODE) == O_WRONLY ? 0 : POL_ACC_READ;
+	if (execguard_open_writes(r->open_flags))
+		a |= POL_ACC_WRITE;
+	if (r->open_flags & O_CREAT)
+		a |= POL_ACC_CREATE;
+	return a ? a : POL_ACC_READ;
+}
+
+static void say(char *reason, size_t cap, const struct pol_verdict *v)
+{
+	if (v->rule)
+		snprintf(reason, cap, "policy %s rule %s (%s)", v->pol->name,
+			 v->rule->id, pol_action_name(v->action));
+	else
+		snprintf(reason, cap, "not listed by policy %s (default %s)",
+			 v->pol ? v->pol->name : "?", pol_action_name(v->action));
+}
+
+/* A kill rule acts while the process still waits for our answer: it
+ * never runs another instruction (answered after a freeze, it stops at
+ * its return to user space). The report tells the main loop it is done. */
+static void kill_now(const struct execguard_req *r,
+		     const struct pol_verdict *v, char *reason, size_t cap)
+{
+	size_t len = strlen(reason);
+	int rc;
+
+	if (r->mode != VGE_MODE_PROTECT)
+		return;
+	renf_kill(v->rule, r->cgroup_path, r->pid, &rc);
+	if (rc < 0 && len + 1 < cap)
+		snprintf(reason + len, cap - len, ": kill_failed %s",
+			 strerror(-rc));
+}
+
 static int decide(void *ctx, const struct execguard_req *r, char *reason,
 		  size_t cap)
 {
-	struct policy_file f = {r->exe_path, r->ctime_ns, r->is_script};
+	const struct guard_ctx *g = r->cg_ctx;
+	struct pol_query q;
+	struct pol_verdict v;
+	int had;
 
 	(void)ctx;
-	return policy_execset_check(r->cg_ctx, &f, reason, cap) == POLICY_ALLOW
-		       ? EXECGUARD_ALLOW : EXECGUARD_DENY;
-}
-
-static void execset_free(void *p)
-{
-	policy_execset_free(p);
-}
-
-struct scan {
-	uint64_t cg;
-	struct prot *found;
-};
-
-static int scan_cg(void *ctx, uint64_t k, void *v)
-{
-	struct scan *s = ctx;
-	struct prot *p = v;
-
-	(void)k;
-	if (p->cg == s->cg) {
-		s->found = p;
-		return 1;
+	memset(&q, 0, sizeof(q));
+	if (r->op == EXECGUARD_OP_OPEN) {
+		q.kind = POL_FILE;
+		q.path = r->exe_path;
+		q.access = open_access(r);
+		if (policy_eval(g->sel, g->n, &q, &v) > 0 && v.rule &&
+		    v.action >= POL_BLOCK) {
+			say(reason, cap, &v);
+			if (v.action == POL_KILL)
+				kill_now(r, &v, reason, cap);
+			return EXECGUARD_DENY;
+		}
+		return EXECGUARD_ALLOW;
 	}
-	return 0;
+	q.kind = POL_PROCESS;
+	q.exe = r->exe_path;
+	q.parent_exe = r->proc_exe && r->proc_exe[0] ? r->proc_exe : NULL;
+	q.parent_name = r->comm && r->comm[0] ? r->comm : NULL;
+	had = policy_eval(g->sel, g->n, &q, &v) > 0;
+	if (had && v.rule) {
+		say(reason, cap, &v);
+		if (v.action == POL_KILL)
+			kill_now(r, &v, reason, cap);
+		return v.action >= POL_BLOCK ? EXECGUARD_DENY : EXECGUARD_ALLOW;
+	}
+	if (g->ss) {
+		struct policy_file f = {r->exe_path, r->ctime_ns, r->is_script};
+
+		return policy_execset_check(g->ss->s, &f, reason, cap) ==
+			       POLICY_ALLOW ? EXECGUARD_ALLOW : EXECGUARD_DENY;
+	}
+	if (had && v.action == POL_BLOCK && !policy_is_loader(r->exe_path)) {
+		say(reason, cap, &v);
+		return EXECGUARD_DENY;
+	}
+	return EXECGUARD_ALLOW;
 }
 
-static void alert(struct run_enforce *re, uint64_t cg, int blocked,
-		  const char *what, const char *detail)
+static struct shared_set *ss_ref(struct shared_set *ss)
 {
-	struct scan s = {cg, NULL};
-	struct anomaly a;
-	struct model *m;
-
-	hashmap_each(re->by_res, scan_cg, &s);
-	memset(&a, 0, sizeof(a));
-	m = s.found ? engine_find(re->eng, s.found->key) : NULL;
-	a.kind = ANOM_RULE;
-	a.source = "enforcement";
-	a.action_taken = blocked ? "blocked" : "would_block";
-	a.dim = !strcmp(what, "exec") ? DIM_FILE_EXEC : DIM_NET_OUT;
-	a.item = detail;
-	a.model = m;
-	a.score = blocked ? 75 : 60;
-	a.rule_id = !strcmp(what, "exec") ? "protect-exec" : "protect-network";
-	a.title = blocked ? "Blocked: outside what this container may do"
-			  : "Would block (shadow mode)";
-	a.wall_ns = 0;
-	snprintf(a.explanation, sizeof(a.explanation),
-		 "%s %s in %s: %s not in the learned model", blocked ? "blocked" :
-		 "would block", what, s.found ? s.found->key : "a protected cgroup",
-		 detail);
-	if (blocked)
-		re->blocked++;
-	else
-		re->would_block++;
-	re->cb(re->ctx, &a);
+	if (ss)
+		__atomic_add_fetch(&ss->refs, 1, __ATOMIC_RELAXED);
+	return ss;
 }
 
-static void on_net(void *ctx, const struct netguard_decision *d)
+static void ss_unref(struct shared_set *ss)
 {
-	struct run_enforce *re = ctx;
-	char ip[INET6_ADDRSTRLEN] = "?", detail[160];
-
-	inet_ntop(d->family == 10 ? AF_INET6 : AF_INET, d->addr, ip, sizeof(ip));
-	snprintf(detail, sizeof(detail), "%s %s %s port %u by %s (pid %u)",
-		 d->op == VGE_OP_BIND ? "bind" : "connect",
-		 d->proto == VGE_PROTO_UDP ? "udp" : "tcp", ip, d->port, d->comm,
-		 d->pid);
-	alert(re, d->cgroup_id, d->verdict == VGE_BLOCKED, "network", detail);
+	if (ss && __atomic_sub_fetch(&ss->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		policy_execset_free(ss->s);
+		free(ss);
+	}
 }
 
-static void on_exec(void *ctx, const struct execguard_report *r)
+static void guard_ctx_free(void *p)
 {
-	struct run_enforce *re = ctx;
-	char detail[700];
+	struct guard_ctx *g = p;
 
-	if (r->outcome != EXECGUARD_DENIED &&
-	    r->outcome != EXECGUARD_WOULD_DENY_SHADOW)
+	if (!g)
 		return;
-	snprintf(detail, sizeof(detail), "%.500s (pid %d: %.150s)", r->exe_path,
-		 (int)r->pid, r->reason);
-	alert(re, r->cgroup_id, r->outcome == EXECGUARD_DENIED, "exec", detail);
+	ss_unref(g->ss);
+	policyset_unref(g->ps);
+	free(g);
 }
+
+/* --- what the kernel is told --- */
 
 static int start_guards(struct run_enforce *re, char *err, size_t errlen)
 {
@@ -173,7 +234,7 @@ static int start_guards(struct run_enforce *re, char *err, size_t errlen)
 		return -ENOENT;
 	}
 	if (!re->ng) {
-		re->ng = netguard_open(re->mount, on_net, re, err, errlen);
+		re->ng = netguard_open(re->mount, renf_on_net, re, err, errlen);
 		if (!re->ng)
 			return -EIO;
 	}
@@ -185,7 +246,7 @@ static int start_guards(struct run_enforce *re, char *err, size_t errlen)
 	return 0;
 }
 
-/* First pid of the cgroup, to find the container's mounts. */
+/* First pid of the cgroup, to reach the container's mounts and files. */
 static pid_t first_pid(const char *mount, const char *path)
 {
 	char p[CGROOT_PATH_MAX * 4];
@@ -202,131 +263,557 @@ static pid_t first_pid(const char *mount, const char *path)
 	return (pid_t)pid;
 }
 
+#define NET_RULES_CAP 4096
+
+struct net_build {
+	struct netguard_rules r;
+	struct netguard_port_rule conn[NET_RULES_CAP], bind[NET_RULES_CAP];
+	struct netguard_prefix_rule pfx[NET_RULES_CAP];
+	size_t dropped;
+};
+
+static void add_port(struct net_build *b, int listen, uint8_t proto,
+		     uint16_t port, int verdict)
+{
+	struct netguard_port_rule *v = listen ? b->bind : b->conn;
+	size_t *n = listen ? &b->r.n_bind : &b->r.n_connect;
+
+	if (*n >= NET_RULES_CAP) {
+		b->dropped++;
+		return;
+	}
+	v[*n].proto = proto;
+	v[*n].port = port;
+	v[*n].verdict = verdict;
+	(*n)++;
+}
+
+static void add_prefix(struct net_build *b, const struct pol_cidr *c,
+		       uint8_t proto, uint16_t port, int verdict)
+{
+	struct netguard_prefix_rule *p;
+
+	if (b->r.n_prefixes >= NET_RULES_CAP) {
+		b->dropped++;
+		return;
+	}
+	p = &b->pfx[b->r.n_prefixes++];
+	memset(p, 0, sizeof(*p));
+	p->family = c->family;
+	p->plen = c->plen;
+	memcpy(p->addr, c->addr, 16);
+	p->proto = proto;
+	p->port = port;
+	p->verdict = verdict;
+}
+
+/* One network rule of a policy into kernel entries. DNS rules have no
+ * kernel form (judged on the sensor's DNS events). */
+static void net_rule(struct net_build *b, const struct pol_rule *r)
+{
+	int verdict = r->action == POL_ALLOW ? VGE_VERDICT_ALLOW : VGE_VERDICT_DENY;
+	static const struct pol_cidr any4 = {2, 0, {0}}, any6 = {10, 0, {0}};
+	uint8_t protos[2] = {POL_PROTO_TCP, POL_PROTO_UDP};
+
+	if (r->action == POL_ALERT || r->dns.n)
+		return;
+	for (int p = 0; p < 2; p++) {
+		if (r->proto && r->proto != protos[p])
+			continue;
+		if (r->is_listen) {
+			for (size_t i = 0; i < r->n_listen; i++)
+				add_port(b, 1, protos[p], r->listen[i], verdict);
+			continue;
+		}
+		if (!r->n_to) {
+			if (!r->n_ports) { /* every address, every port */
+				add_prefix(b, &any4, protos[p], 0, verdict);
+				add_prefix(b, &any6, protos[p], 0, verdict);
+			}
+			for (size_t i = 0; i < r->n_ports; i++)
+				add_port(b, 0, protos[p], r->ports[i], verdict);
+			continue;
+		}
+		for (size_t t = 0; t < r->n_to; t++) {
+			if (!r->n_ports)
+				add_prefix(b, &r->to[t], protos[p], 0, verdict);
+			for (size_t i = 0; i < r->n_ports; i++)
+				add_prefix(b, &r->to[t], protos[p], r->ports[i],
+					   verdict);
+		}
+	}
+}
+
+static void build_net(struct net_build *b, const struct guard_ctx *g,
+		      const struct model *inst, const struct model *img)
+{
+	struct policy_port ports[1024];
+	size_t n;
+	int net_block = inst != NULL, bind_block = inst != NULL;
+
+	memset(&b->r, 0, sizeof(b->r));
+	b->r.connect = b->conn;
+	b->r.bind = b->bind;
+	b->r.prefixes = b->pfx;
+	b->dropped = 0;
+	if (inst) {
+		n = policy_ports(inst, img, DIM_NET_OUT, ports, 1024);
+		for (size_t i = 0; i < n && i < 1024; i++)
+			add_port(b, 0, ports[i].proto, ports[i].port,
+				 VGE_VERDICT_ALLOW);
+		n = policy_ports(inst, img, DIM_NET_LISTEN, ports, 1024);
+		for (size_t i = 0; i < n && i < 1024; i++)
+			add_port(b, 1, ports[i].proto, ports[i].port,
+				 VGE_VERDICT_ALLOW);
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		const struct policy *p = g->sel[i];
+
+		if (p->dflt[POL_NETWORK] == POL_BLOCK) {
+			/* the default covers what the policy's rules are
+			 * about: outbound, listening, or both */
+			int out = 0, lis = 0;
+
+			for (size_t k = 0; k < p->n_rules; k++)
+				if (p->rules[k].kind == POL_NETWORK) {
+					lis |= p->rules[k].is_listen;
+					out |= !p->rules[k].is_listen;
+				}
+			net_block |= out || !lis;
+			bind_block |= lis;
+		}
+		for (size_t k = 0; k < p->n_rules; k++)
+			if (p->rules[k].kind == POL_NETWORK)
+				net_rule(b, &p->rules[k]);
+	}
+	b->r.all_prefixes = 1; /* a wider deny holds inside a narrower allow */
+	b->r.connect_default = net_block ? VGE_VERDICT_DENY : VGE_VERDICT_ALLOW;
+	b->r.bind_default = bind_block ? VGE_VERDICT_DENY : VGE_VERDICT_ALLOW;
+}
+
+static void watches_undo(struct run_enforce *re, struct watches *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		if (re->eg)
+			execguard_unwatch_path(re->eg, w->v[i]);
+		free(w->v[i]);
+	}
+	free(w->v);
+	w->v = NULL;
+	w->n = 0;
+}
+
+static void watched(struct watches *w, const char *path, int rc)
+{
+	char **nv;
+
+	if (rc < 0 && rc != -ESTALE) {
+		if (rc != -ENOENT) /* a file that is not there: nothing to open */
+			fprintf(stderr, "vigil: cannot watch '%s' for opens: %s\n",
+				path, strerror(-rc));
+		return;
+	}
+	nv = realloc(w->v, (w->n + 1) * sizeof(*nv));
+	if (!nv)
+		return;
+	w->v = nv;
+	w->v[w->n] = strdup(path);
+	if (w->v[w->n])
+		w->n++;
+}
+
+/* The literal directory part of a pattern and how to watch it: the file
+ * itself (no wildcard), its directory (wildcards in the last component
+ * only) or a bounded tree (wildcards further up, or a final "**"). */
+static void watch_pattern(struct run_enforce *re, pid_t pid, const char *pat,
+			  struct watches *w)
+{
+	char host[4096], lit[1024];
+	const char *wild = strpbrk(pat, "*#?[");
+	size_t cut;
+
+	if (!wild) {
+		snprintf(host, sizeof(host), "/proc/%d/root%s", (int)pid, pat);
+		watched(w, host, execguard_watch_path(re->eg, host));
+		return;
+	}
+	cut = (size_t)(wild - pat);
+	while (cut && pat[cut - 1] != '/')
+		cut--;
+	snprintf(lit, sizeof(lit), "%.*s", (int)(cut ? cut - 1 : 0), pat);
+	snprintf(host, sizeof(host), "/proc/%d/root%s", (int)pid,
+		 lit[0] ? lit : "/");
+	if (strchr(pat + cut, '/') || strstr(pat + cut, "**"))
+		watched(w, host, execguard_watch_path_tree(re->eg, host, 256));
+	else
+		watched(w, host, execguard_watch_path(re->eg, host));
+}
+
+static void watch_files(struct run_enforce *re, const struct guard_ctx *g,
+			pid_t pid, struct watches *w)
+{
+	for (size_t i = 0; i < g->n; i++)
+		for (size_t k = 0; k < g->sel[i]->n_rules; k++) {
+			const struct pol_rule *r = &g->sel[i]->rules[k];
+
+			if (r->kind != POL_FILE || r->action < POL_BLOCK)
+				continue;
+			for (size_t p = 0; p < r->paths.n; p++)
+				watch_pattern(re, pid, r->paths.v[p], w);
+		}
+}
+
+static void unguard(struct run_enforce *re, struct res_state *rs)
+{
+	if (!rs->guarded)
+		return;
+	if (re->eg)
+		execguard_release(re->eg, rs->path);
+	if (re->ng)
+		netguard_release(re->ng, rs->cg);
+	watches_undo(re, &rs->w);
+	rs->guarded = 0;
+	ss_unref(rs->ss);
+	rs->ss = NULL;
+}
+
+/* The model's executables as the exec guard's snapshot; NULL on no
+ * memory. */
+static struct shared_set *model_set(struct model *inst, struct model *img)
+{
+	struct shared_set *ss = calloc(1, sizeof(*ss));
+
+	if (!ss)
+		return NULL;
+	ss->refs = 1;
+	ss->s = policy_execset_new();
+	if (!ss->s) {
+		free(ss);
+		return NULL;
+	}
+	policy_execset_add_model(ss->s, inst);
+	if (img)
+		policy_execset_add_model(ss->s, img);
+	policy_execset_set_since(ss->s, model_created_ns(inst));
+	return ss;
+}
+
+/* Shadow or protect: (re)builds everything the guards enforce for rs.
+ * keep_model: a policy reload, the model snapshot (and its drift marks)
+ * stays. */
+static int guard(struct run_enforce *re, struct res_state *rs,
+		 const struct resource *res, int mode, int keep_model,
+		 char *err, size_t errlen)
+{
+	int m = mode == RENF_PROTECT ? VGE_MODE_PROTECT : VGE_MODE_SHADOW;
+	struct model *inst = engine_find(re->eng, rs->model_key), *img;
+	/* a model still learning is not what the container may do yet:
+	 * until it is active, only the policies are enforced */
+	if (inst && model_state_of(inst) != MODEL_ACTIVE)
+		inst = NULL;
+	struct guard_ctx *g;
+	struct net_build *nb;
+	struct watches w = {NULL, 0};
+	pid_t pid;
+	int rc;
+
+	img = inst && model_parent(inst)[0]
+		      ? engine_find(re->eng, model_parent(inst)) : NULL;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->n = rpol_select(re->pol, res, g->sel);
+	if (!inst && !g->n) {
+		snprintf(err, errlen, "no active model for '%s' yet and no "
+			 "policy selects it", rs->model_key);
+		free(g);
+		return -ENOENT;
+	}
+	rc = start_guards(re, err, errlen);
+	if (rc < 0) {
+		free(g);
+		return rc;
+	}
+	if (!rs->guarded) {
+		if (strlen(res->path) >= CGROOT_PATH_MAX) {
+			snprintf(err, errlen, "cgroup path too long");
+			free(g);
+			return -ENAMETOOLONG;
+		}
+		if (cgroot_id(re->mount, res->path, &rs->cg) < 0) {
+			snprintf(err, errlen, "container cgroup '%s' not found "
+				 "under '%s'", res->path, re->mount);
+			free(g);
+			return -ENOENT;
+		}
+		snprintf(rs->path, sizeof(rs->path), "%.*s",
+			 (int)sizeof(rs->path) - 1, res->path);
+	}
+	g->ps = policyset_ref(rpol_set(re->pol));
+	if (keep_model && rs->guarded) {
+		g->ss = ss_ref(rs->ss);
+	} else if (inst) {
+		g->ss = model_set(inst, img);
+		if (!g->ss) {
+			guard_ctx_free(g);
+			return -ENOMEM;
+		}
+	}
+	nb = malloc(sizeof(*nb));
+	if (!nb) {
+		guard_ctx_free(g);
+		return -ENOMEM;
+	}
+	build_net(nb, g, inst, img);
+	pid = first_pid(re->mount, rs->path);
+	if (pid > 0) {
+		execguard_mark_mounts(re->eg, pid);
+		watch_files(re, g, pid, &w); /* before the old ones go */
+	}
+	/* new rules first, then the switch: no moment without them */
+	rc = netguard_set_rules(re->ng, rs->cg, m, &nb->r);
+	if (nb->dropped)
+		fprintf(stderr, "vigil: %zu network entries of '%s' over the "
+			"cap were left out\n", nb->dropped, rs->model_key);
+	free(nb);
+	if (rc < 0) {
+		snprintf(err, errlen, "network guard: %s", strerror(-rc));
+		guard_ctx_free(g);
+		watches_undo(re, &w);
+		return rc;
+	}
+	if (rs->ss != g->ss) {
+		ss_unref(rs->ss);
+		rs->ss = ss_ref(g->ss);
+	}
+	rc = execguard_protect(re->eg, rs->path, rs->cg, m, g, guard_ctx_free);
+	if (rc < 0) {
+		snprintf(err, errlen, "exec guard: %s", strerror(-rc));
+		watches_undo(re, &w);
+		return rc;
+	}
+	watches_undo(re, &rs->w);
+	rs->w = w;
+	rs->guarded = 1;
+	return 0;
+}
+
+static struct res_state *state_of(struct run_enforce *re,
+				  const struct resource *res)
+{
+	struct res_state *rs = hashmap_get(re->by_res, res->key);
+
+	if (rs || hashmap_count(re->by_res) >= RENF_RES_CAP)
+		return rs;
+	rs = calloc(1, sizeof(*rs));
+	if (!rs)
+		return NULL;
+	rs->key = res->key;
+	rs->mode = re->default_mode;
+	if (res->cg.runtime != CG_HOST) {
+		char buf[16];
+
+		snprintf(rs->id, sizeof(rs->id), "%s", res->cg.container_id);
+		snprintf(rs->model_key, sizeof(rs->model_key), "container:%s",
+			 rs->id);
+		if (re->st && store_mode_get(re->st, rs->id, buf,
+					     sizeof(buf)) == 0 &&
+		    renf_mode_parse(buf) >= 0)
+			rs->mode = renf_mode_parse(buf);
+	} else {
+		rs->mode = rs->mode >= RENF_SHADOW ? RENF_MONITOR : rs->mode;
+	}
+	if (hashmap_put(re->by_res, res->key, rs) < 0) {
+		free(rs);
+		return NULL;
+	}
+	rs->res = res;
+	if (rs->mode >= RENF_SHADOW) {
+		char err[256] = "";
+
+		if (guard(re, rs, res, rs->mode, 0, err, sizeof(err)) < 0) {
+			/* stays in monitor until the mode is set again */
+			fprintf(stderr, "vigil: %s mode for '%s' not applied: "
+				"%s\n", renf_mode_name(rs->mode), rs->id, err);
+			rs->mode = RENF_MONITOR;
+		}
+	}
+	return rs;
+}
+
 int renf_set_mode(struct run_enforce *re, const struct resource *res,
 		  const char *mode, uint64_t now_ns, char *err, size_t errlen)
 {
-	int m = !strcmp(mode, "protect") ? VGE_MODE_PROTECT :
-		!strcmp(mode, "shadow") ? VGE_MODE_SHADOW : VGE_MODE_OFF;
-	struct prot *p = hashmap_get(re->by_res, res->key);
-	struct model *inst, *img;
-	struct policy_port ports[1024];
-	char key[MODEL_KEY_MAX];
-	uint64_t cg;
-	size_t n;
-	pid_t pid;
-	int rc;
+	int m = renf_mode_parse(mode), rc;
+	struct res_state *rs;
 
 	if (!re) {
 		snprintf(err, errlen, "enforcement is not available");
 		return -ENOSYS;
 	}
-	if (strcmp(mode, "protect") && strcmp(mode, "shadow") &&
-	    strcmp(mode, "monitor") && strcmp(mode, "learn")) {
+	if (m < 0) {
 		snprintf(err, errlen, "unknown mode '%s' (learn, monitor, shadow, "
 			 "protect)", mode);
 		return -EINVAL;
 	}
 	if (res->cg.runtime == CG_HOST) {
-		snprintf(err, errlen, "enforcement applies to containers only");
+		snprintf(err, errlen, "modes apply to containers only");
 		return -EINVAL;
 	}
-	snprintf(key, sizeof(key), "container:%s", res->cg.container_id);
-	inst = engine_find(re->eng, key);
-	if (p) { /* leaving the old mode first */
-		if (re->eg)
-			execguard_release(re->eg, p->path);
-		if (re->ng)
-			netguard_release(re->ng, p->cg);
-		hashmap_del(re->by_res, res->key);
-		free(p);
+	rs = state_of(re, res);
+	if (!rs) {
+		snprintf(err, errlen, "too many resources");
+		return -ENOSPC;
 	}
-	if (!strcmp(mode, "learn"))
-		return inst ? engine_extend(re->eng, key, now_ns) : 0;
-	if (!strcmp(mode, "monitor") || m == VGE_MODE_OFF)
-		return 0;
-	if (!inst) {
-		snprintf(err, errlen, "no model for '%s' yet", key);
-		return -ENOENT;
+	rs->res = res;
+	if (m >= RENF_SHADOW) {
+		rc = guard(re, rs, res, m, 0, err, errlen);
+		if (rc < 0)
+			return rc;
+	} else {
+		unguard(re, rs);
+		if (m == RENF_LEARN && engine_find(re->eng, rs->model_key))
+			engine_extend(re->eng, rs->model_key, now_ns);
 	}
-	img = model_parent(inst)[0] ? engine_find(re->eng, model_parent(inst)) : NULL;
-	rc = start_guards(re, err, errlen);
-	if (rc < 0)
-		return rc;
-	if (strlen(res->path) >= CGROOT_PATH_MAX) {
-		snprintf(err, errlen, "cgroup path too long");
-		return -ENAMETOOLONG;
-	}
-	if (cgroot_id(re->mount, res->path, &cg) < 0) {
-		snprintf(err, errlen, "container cgroup '%s' not found under '%s'",
-			 res->path, re->mount);
-		return -ENOENT;
-	}
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	p->cg = cg;
-	p->mode = m;
-	snprintf(p->path, sizeof(p->path), "%.*s", CGROOT_PATH_MAX - 1, res->path);
-	snprintf(p->key, sizeof(p->key), "%s", key);
-	p->set = policy_execset_new();
-	if (!p->set || hashmap_put(re->by_res, res->key, p) < 0) {
-		policy_execset_free(p->set);
-		free(p);
-		return -ENOMEM;
-	}
-	n = policy_ports(inst, img, DIM_NET_OUT, ports, 1024);
-	for (size_t i = 0; i < n && i < 1024; i++)
-		netguard_allow(re->ng, cg, ports[i].proto, ports[i].port);
-	n = policy_ports(inst, img, DIM_NET_LISTEN, ports, 1024);
-	for (size_t i = 0; i < n && i < 1024; i++)
-		netguard_allow_listen(re->ng, cg, ports[i].proto, ports[i].port);
-	policy_execset_add_model(p->set, inst);
-	if (img)
-		policy_execset_add_model(p->set, img);
-	policy_execset_set_since(p->set, model_created_ns(inst));
-	pid = first_pid(re->mount, res->path);
-	if (pid > 0)
-		execguard_mark_mounts(re->eg, pid);
-	rc = execguard_protect(re->eg, res->path, cg, m, p->set, execset_free);
-	if (rc < 0) {
-		snprintf(err, errlen, "exec guard: %s", strerror(-rc));
-		return rc;
-	}
-	return netguard_protect(re->ng, cg, m);
+	rs->mode = m;
+	if (re->st && store_mode_put(re->st, rs->id, mode, now_ns) < 0)
+		fprintf(stderr, "vigil: mode of '%s' not persisted\n", rs->id);
+	return 0;
 }
 
-void renf_event(struct run_enforce *re, const void *rec,
-		const struct enrich_view *v)
+int renf_event(struct run_enforce *re, const void *rec,
+	       const struct enrich_view *v)
 {
 	const struct vg_hdr *h = rec;
-	const struct vg_file *f = rec;
-	struct prot *p;
+	struct res_state *rs;
 
-	if (!re || h->type != VG_OPEN || h->ret < 0 ||
-	    !(f->access & (VG_ACC_WRITE | VG_ACC_CREATE)))
-		return;
-	p = hashmap_get(re->by_res, v->res->key);
-	if (p)
-		policy_execset_mark_written(p->set, f->path);
+	if (!re)
+		return 0;
+	rs = state_of(re, v->res);
+	if (!rs)
+		return 0;
+	rs->res = v->res;
+	if (rs->ss && h->type == VG_OPEN && h->ret >= 0 &&
+	    (((const struct vg_file *)rec)->access &
+	     (VG_ACC_WRITE | VG_ACC_CREATE)))
+		policy_execset_mark_written(rs->ss->s,
+					    ((const struct vg_file *)rec)->path);
+	return renf_judge_event(re, rs, rec, v);
+}
+
+struct reguard {
+	struct run_enforce *re;
+	int failed;
+};
+
+/* A container guarded by its policies alone gets its model too once the
+ * model is active. */
+static int add_model(void *ctx, uint64_t k, void *v)
+{
+	struct run_enforce *re = ctx;
+	struct res_state *rs = v;
+	struct model *m;
+	char err[256] = "";
+
+	(void)k;
+	if (!rs->guarded || rs->ss || !rs->res || !rs->model_key[0])
+		return 0;
+	m = engine_find(re->eng, rs->model_key);
+	if (m && model_state_of(m) == MODEL_ACTIVE &&
+	    guard(re, rs, rs->res, rs->mode, 0, err, sizeof(err)) < 0)
+		fprintf(stderr, "vigil: the model of '%s' is not enforced: %s\n",
+			rs->id, err);
+	return 0;
+}
+
+static int reguard_one(void *ctx, uint64_t k, void *v)
+{
+	struct reguard *g = ctx;
+	struct res_state *rs = v;
+	char err[256] = "";
+
+	(void)k;
+	if (rs->guarded && rs->res &&
+	    guard(g->re, rs, rs->res, rs->mode, 1, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vigil: after the policy reload, '%s' keeps its "
+			"previous enforcement: %s\n", rs->id, err);
+		g->failed++;
+	}
+	return 0;
+}
+
+int renf_reload(struct run_enforce *re, char *err, size_t errlen)
+{
+	struct reguard g = {re, 0};
+	int rc;
+
+	if (!re || !re->pol) {
+		snprintf(err, errlen, "no policy directory");
+		return -ENOENT;
+	}
+	rc = rpol_reload(re->pol, err, errlen);
+	if (rc < 0) {
+		re->reload_errors++;
+		return rc;
+	}
+	re->reloads++;
+	hashmap_each(re->by_res, reguard_one, &g);
+	return 1;
 }
 
 void renf_poll(struct run_enforce *re)
 {
+	uint64_t now;
+
 	if (!re)
 		return;
+	now = run_mono_s();
+	if (now != re->last_model_check) {
+		re->last_model_check = now;
+		hashmap_each(re->by_res, add_model, re);
+	}
+	if (rpol_changed(re->pol)) {
+		char err[512];
+
+		if (renf_reload(re, err, sizeof(err)) < 0)
+			fprintf(stderr, "vigil: policies not reloaded, the "
+				"previous ones stay in force: %s\n", err);
+		else
+			fprintf(stderr, "vigil: policies reloaded (%zu)\n",
+				rpol_set(re->pol)->n);
+	}
 	if (re->ng)
 		netguard_poll(re->ng, 0);
 	if (re->eg)
-		execguard_poll(re->eg, on_exec, re);
+		execguard_poll(re->eg, renf_on_exec, re);
+}
+
+static int count_guarded(void *ctx, uint64_t k, void *v)
+{
+	(void)k;
+	*(size_t *)ctx += ((struct res_state *)v)->guarded;
+	return 0;
 }
 
 void renf_summary(struct run_enforce *re, char *buf, size_t cap)
 {
+	size_t guarded = 0;
+
 	if (!re) {
 		snprintf(buf, cap, "unavailable");
 		return;
 	}
-	snprintf(buf, cap, "protected=%zu blocked=%llu would_block=%llu",
-		 hashmap_count(re->by_res), (unsigned long long)re->blocked,
-		 (unsigned long long)re->would_block);
+	hashmap_each(re->by_res, count_guarded, &guarded);
+	snprintf(buf, cap, "protected=%zu policies=%zu blocked=%llu "
+		 "would_block=%llu "
+		 "killed=%llu policy_alerts=%llu reloads=%llu "
+		 "reload_errors=%llu action_errors=%llu",
+		 guarded, re->pol ? rpol_set(re->pol)->n : 0,
+		 (unsigned long long)re->blocked,
+		 (unsigned long long)re->would_block,
+		 (unsigned long long)re->killed,
+		 (unsigned long long)re->policy_alerts,
+		 (unsigned long long)re->reloads,
+		 (unsigned long long)re->reload_errors,
+		 (unsigned long long)re->action_errors);
 }

@@ -1,8 +1,9 @@
-/* run_enforce.h - `vigil run`'s side of enforcement: per resource mode
- * (learn, monitor, shadow, protect) set by `vigil mode set`, turned into
- * kernel enforcement from the resource's learned models (src/enforce).
- * Guards start on first use; stopping the agent detaches everything (fail
- * open). */
+/* run_enforce.h - `vigil run`'s side of control: the mode of each
+ * resource (learn, monitor, shadow, protect: set by `vigil mode set`,
+ * persisted in the store, or the configured default), the policies
+ * (run_policy.h) judged on every event, and kernel enforcement from the
+ * policies and the learned models (src/enforce). Guards start on first
+ * use; stopping the agent detaches everything (fail open). */
 #ifndef VIGIL_RUN_ENFORCE_H
 #define VIGIL_RUN_ENFORCE_H
 
@@ -11,21 +12,48 @@
 #include "model/engine.h"
 
 struct run_enforce;
+struct store;
 
-/* Blocked or would-block decisions become alerts through cb. */
+enum renf_mode {
+	RENF_LEARN = 0,
+	RENF_MONITOR = 1,
+	RENF_SHADOW = 2,
+	RENF_PROTECT = 3,
+};
+
+/* Blocked, killed or would-block decisions and policy alerts become
+ * alerts through cb (a->view->res names the resource). */
 typedef void (*renf_alert_fn)(void *ctx, struct anomaly *a);
 
-struct run_enforce *renf_new(struct engine *eng, renf_alert_fn cb, void *ctx);
+struct renf_conf {
+	const char *policy_dir; /* NULL: no policies */
+	int default_mode;	/* enum renf_mode for resources never set */
+	struct store *st;	/* persisted modes; NULL: not persisted */
+};
+
+/* NULL with err when the policies cannot be loaded. */
+struct run_enforce *renf_new(struct engine *eng, const struct renf_conf *c,
+			     renf_alert_fn cb, void *ctx, char *err,
+			     size_t errlen);
 void renf_free(struct run_enforce *re);
-/* mode: "learn" | "monitor" | "shadow" | "protect" for a container
- * resource; err says why not (no model yet, no cgroup v2, ...). */
+/* "learn" | "monitor" | "shadow" | "protect" -> enum renf_mode, or -1 */
+int renf_mode_parse(const char *s);
+const char *renf_mode_name(int mode);
+/* Sets the mode of a container resource (and persists it); err says why
+ * not (no model and no policy, no cgroup v2, ...). */
 int renf_set_mode(struct run_enforce *re, const struct resource *res,
 		  const char *mode, uint64_t now_ns, char *err, size_t errlen);
-/* Every enriched event: remembers files written in protected containers
- * (drift) . */
-void renf_event(struct run_enforce *re, const void *rec,
-		const struct enrich_view *v);
-/* Delivers pending decisions as alerts; call from the main loop. */
+/* Every enriched event: the resource's first event applies its persisted
+ * or default mode; files written in protected containers are remembered
+ * (drift); policies judge the event. Returns 1 when a policy alerted on
+ * it (the caller then keeps detections and models quiet). */
+int renf_event(struct run_enforce *re, const void *rec,
+	       const struct enrich_view *v);
+/* Reloads the policies and re-applies enforcement without a gap; 1 when
+ * the new set is in force, -errno with err when the old one was kept. */
+int renf_reload(struct run_enforce *re, char *err, size_t errlen);
+/* Delivers pending guard decisions as alerts and acts on them; reloads
+ * the policies when their directory changed. Call from the main loop. */
 void renf_poll(struct run_enforce *re);
 void renf_summary(struct run_enforce *re, char *buf, size_t cap);
 #endif

@@ -50,6 +50,8 @@ struct run_conf {
 	const char *metrics; /* --metrics HOST:PORT */
 	int storm_limit;
 	const char *rules; /* --rules FILE: more detection rules */
+	char policy_dir[PATH_MAX]; /* default DATA_DIR/policies */
+	int default_mode;  /* enum renf_mode */
 	int no_builtin_rules;
 	struct run_rec_conf rec; /* flight recorder options */
 	struct alert_conf ac; /* --syslog, --webhook, formats */

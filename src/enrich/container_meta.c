@@ -1,7 +1,9 @@
 /* container_meta.c - read a container's metadata from its runtime's state
  * files (runc state.json / crun status -> bundle -> config.json annotations;
- * docker config.v2.json). Invariants: the id is validated before it becomes
- * a path component, so it cannot leave the state directories; files are
+ * docker config.v2.json; CRI-O pod labels from the pod sandbox's
+ * config.json). Invariants: the id (and a sandbox id read from an
+ * annotation) is validated before it becomes a path component, so it cannot
+ * leave the state directories; labels are copied as whole pairs; files are
  * opened non-blocking, must be regular and are read up to
  * CONTAINER_META_MAX_FILE bytes; every JSON value is type-checked before
  * use; every string copy is bounded and NUL-terminated; no state is kept
@@ -208,9 +210,162 @@ static const char *state_bundle(const json_t *st, enum state_kind kind)
 	return NULL;
 }
 
+/* ---- pod labels (CRI-O) ---- */
+
+#define CRIO_LABELS "io.kubernetes.cri-o.Labels"
+#define CRIO_SANDBOX_ID "io.kubernetes.cri-o.SandboxID"
+#define CRIO_CONTAINER_TYPE "io.kubernetes.cri-o.ContainerType"
+
+struct label {
+	const char *k, *v;
+};
+
+static int cmp_label(const void *a, const void *b)
+{
+	return strcmp(((const struct label *)a)->k, ((const struct label *)b)->k);
+}
+
+/* 1 if s may stand in the "k=v,k=v" list: no ',' and no control byte (and
+ * no '=' when it is a key). */
+static bool label_text_ok(const char *s, bool key)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f || c == ',' || (key && c == '='))
+			return false;
+	}
+	return true;
+}
+
+/* Labels kubelet sets itself; other fields already hold them. */
+static bool kubelet_label(const char *k)
+{
+	return strcmp(k, "io.kubernetes.pod.name") == 0 ||
+	       strcmp(k, "io.kubernetes.pod.namespace") == 0 ||
+	       strcmp(k, "io.kubernetes.pod.uid") == 0 ||
+	       strcmp(k, "io.kubernetes.container.name") == 0;
+}
+
+/* Fill out->labels from the JSON object text of a CRI-O Labels annotation:
+ * "k=v" pairs sorted by key, joined by ',', each kept whole or skipped
+ * (container_meta.h says which). Anything unusable leaves labels alone. */
+static void fill_labels(struct container_meta *out, const char *json)
+{
+	if (out->labels[0] != '\0' || !json)
+		return;
+	json_error_t err;
+	json_t *obj = json_loads(json, 0, &err);
+	size_t n = json_object_size(obj), used = 0, cap = sizeof(out->labels);
+	struct label *v = n ? calloc(n, sizeof(*v)) : NULL;
+	if (!json_is_object(obj) || !v) {
+		json_decref(obj);
+		free(v);
+		return;
+	}
+	const char *k;
+	json_t *val;
+	size_t m = 0;
+	json_object_foreach(obj, k, val) {
+		const char *s = json_is_string(val) ? json_string_value(val) : NULL;
+		if (!s || !*k || kubelet_label(k) || !label_text_ok(k, true) ||
+		    !label_text_ok(s, false))
+			continue;
+		v[m].k = k;
+		v[m++].v = s;
+	}
+	qsort(v, m, sizeof(*v), cmp_label);
+	for (size_t i = 0; i < m; i++) {
+		size_t kl = strlen(v[i].k), vl = strlen(v[i].v);
+		size_t need = (used ? 1 : 0) + kl + 1 + vl;
+		if (need >= cap - used) /* keep room for the NUL */
+			continue;
+		if (used)
+			out->labels[used++] = ',';
+		memcpy(out->labels + used, v[i].k, kl);
+		used += kl;
+		out->labels[used++] = '=';
+		memcpy(out->labels + used, v[i].v, vl);
+		used += vl;
+	}
+	out->labels[used] = '\0';
+	free(v);
+	json_decref(obj);
+}
+
+static int find_state(const char *prefix, enum cg_runtime rt, const char *id, json_t **st,
+		      enum state_kind *kind);
+
+/* The sandbox's config.json beside the container's bundle: the bundle's
+ * last component equal to id, or the one before a final "userdata" (CRI-O:
+ * .../overlay-containers/<id>/userdata), becomes sbid. NULL if the bundle
+ * does not name id or the file cannot be read. */
+static json_t *sandbox_beside(const char *prefix, const char *bundle, const char *id,
+			      const char *sbid)
+{
+	size_t bl = strlen(bundle), il = strlen(id);
+	const char *tail = "";
+	if (bl > 9 && strcmp(bundle + bl - 9, "/userdata") == 0) {
+		bl -= 9;
+		tail = "/userdata";
+	}
+	if (bl <= il || bundle[bl - il - 1] != '/' || strncmp(bundle + bl - il, id, il) != 0)
+		return NULL;
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s%.*s%s%s/config.json", prefix,
+			 (int)(bl - il), bundle, sbid, tail);
+	json_t *cfg = NULL;
+	if (n < 0 || (size_t)n >= sizeof(path) || load_json(path, &cfg) < 0)
+		return NULL;
+	return cfg;
+}
+
+/* The sandbox's config.json through its runtime state; NULL if none. */
+static json_t *sandbox_by_state(const char *prefix, const char *sbid)
+{
+	json_t *st = NULL, *cfg = NULL;
+	enum state_kind kind;
+	if (find_state(prefix, CG_CRIO, sbid, &st, &kind) < 0)
+		return NULL;
+	const char *b = state_bundle(st, kind);
+	char path[PATH_MAX];
+	if (b && b[0] == '/') {
+		int n = snprintf(path, sizeof(path), "%s%s/config.json", prefix, b);
+		if (n < 0 || (size_t)n >= sizeof(path) || load_json(path, &cfg) < 0)
+			cfg = NULL;
+	}
+	json_decref(st);
+	return cfg;
+}
+
+/* CRI-O pod labels: the container's own Labels annotation when it is the
+ * pod's sandbox, else the sandbox's. */
+static void crio_labels(const char *prefix, const char *id, const char *bundle,
+			const json_t *ann, struct container_meta *out)
+{
+	const char *type = jstr(ann, CRIO_CONTAINER_TYPE);
+	const char *sbid = jstr(ann, CRIO_SANDBOX_ID);
+	if ((type && strcmp(type, "sandbox") == 0) || (sbid && strcmp(sbid, id) == 0)) {
+		fill_labels(out, jstr(ann, CRIO_LABELS));
+		return;
+	}
+	if (!sbid || !valid_id(sbid))
+		return;
+	json_t *cfg = sandbox_beside(prefix, bundle, id, sbid);
+	if (!cfg)
+		cfg = sandbox_by_state(prefix, sbid);
+	if (!cfg)
+		return;
+	const json_t *sann = json_object_get(cfg, "annotations");
+	const char *stype = jstr(sann, CRIO_CONTAINER_TYPE);
+	if (!stype || strcmp(stype, "sandbox") == 0) /* not another container's */
+		fill_labels(out, jstr(sann, CRIO_LABELS));
+	json_decref(cfg);
+}
+
 /* Record the bundle and fill fields from its config.json annotations. A
  * relative bundle is unusable and ignored; a missing config.json is fine. */
-static int apply_bundle(const char *prefix, const char *bundle, struct container_meta *out)
+static int apply_bundle(const char *prefix, const char *id, const char *bundle,
+			struct container_meta *out)
 {
 	if (!bundle || bundle[0] != '/')
 		return 0;
@@ -232,13 +387,14 @@ static int apply_bundle(const char *prefix, const char *bundle, struct container
 			if (ANNOTATIONS[i].keys[k])
 				fill(dst, ANNOTATIONS[i].cap, jstr(ann, ANNOTATIONS[i].keys[k]));
 	}
+	crio_labels(prefix, id, bundle, ann, out);
 	json_decref(cfg);
 	return 0;
 }
 
-/* Find the runtime state of id and apply its bundle. */
-static int load_state(const char *prefix, enum cg_runtime rt, const char *id,
-		      struct container_meta *out)
+/* Find and parse the runtime state of id (caller json_decref()s *st). */
+static int find_state(const char *prefix, enum cg_runtime rt, const char *id, json_t **st,
+		      enum state_kind *kind)
 {
 	int first_err = -ENOENT;
 	for (size_t i = 0; i < ARRAY_SIZE(LOCS); i++) {
@@ -247,17 +403,29 @@ static int load_state(const char *prefix, enum cg_runtime rt, const char *id,
 		int n = snprintf(path, sizeof(path), "%s%s%s/%s", prefix, loc->dir, id, loc->file);
 		if (n < 0 || (size_t)n >= sizeof(path))
 			return -ENAMETOOLONG;
-		json_t *st = NULL;
-		int rc = load_json(path, &st);
+		int rc = load_json(path, st);
 		if (rc == 0) {
-			rc = apply_bundle(prefix, state_bundle(st, loc->kind), out);
-			json_decref(st);
-			return rc;
+			*kind = loc->kind;
+			return 0;
 		}
 		if (!is_not_found(rc) && first_err == -ENOENT)
 			first_err = rc;
 	}
 	return first_err;
+}
+
+/* Find the runtime state of id and apply its bundle. */
+static int load_state(const char *prefix, enum cg_runtime rt, const char *id,
+		      struct container_meta *out)
+{
+	json_t *st = NULL;
+	enum state_kind kind;
+	int rc = find_state(prefix, rt, id, &st, &kind);
+	if (rc < 0)
+		return rc;
+	rc = apply_bundle(prefix, id, state_bundle(st, kind), out);
+	json_decref(st);
+	return rc;
 }
 
 /* docker's own record: .Name and .Config.Image. */

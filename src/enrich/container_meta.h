@@ -6,12 +6,18 @@
 
 #include "enrich/cgroup_path.h"
 
+#define CONTAINER_META_LABELS_MAX 512
+
 struct container_meta {
 	char name[128];  /* k8s: container-name annotation; docker: Name without
 			  * its leading '/'; otherwise the id */
 	char image[256]; /* image name, "" if unknown */
 	char pod_name[128], pod_namespace[128], pod_uid[64]; /* "" outside k8s */
 	char bundle[256]; /* OCI bundle dir as recorded in the state, "" if unknown */
+	/* Pod labels, "k=v,k=v" sorted by key, "" if unknown (see below).
+	 * Always the LAST field: struct side_container (enrich.h) embeds this
+	 * struct in recordings, and older frames end where labels begins. */
+	char labels[CONTAINER_META_LABELS_MAX];
 };
 
 /* Largest state/config file read; larger ones fail with -EFBIG. */
@@ -40,6 +46,25 @@ struct container_meta {
  *   pod_name  io.kubernetes.cri.sandbox-name, io.kubernetes.pod.name
  *   pod_namespace io.kubernetes.cri.sandbox-namespace, io.kubernetes.pod.namespace
  *   pod_uid   io.kubernetes.cri.sandbox-uid, io.kubernetes.pod.uid
+ * labels (Kubernetes pod labels) come from CRI-O only: its annotation
+ *   io.kubernetes.cri-o.Labels is a JSON object (as a string). On a pod's
+ *   sandbox it holds the pod's labels; on a workload container only the
+ *   labels kubelet gives containers (pod name, namespace, uid, container
+ *   name), so for those the sandbox's config.json is read, found by the
+ *   io.kubernetes.cri-o.SandboxID annotation: first beside the container's
+ *   bundle (<...>/<id>/userdata -> <...>/<sandbox id>/userdata, where CRI-O
+ *   writes it even when it runs no infra container), then through the
+ *   sandbox's runtime state like any container. containerd's CRI keeps pod
+ *   labels in its own metadata database and puts none in the OCI config
+ *   (its annotations name the sandbox, namespace and uid only), so under
+ *   containerd, docker and podman labels stay "". The keys kubelet adds
+ *   itself (io.kubernetes.pod.name, .namespace, .uid and
+ *   io.kubernetes.container.name) are left out: other fields hold them.
+ *   Pairs are kept whole or not at all: one that does not fit in what is
+ *   left of the field, or whose key or value holds ',' or a control
+ *   character (or whose key holds '=' or is empty), or whose value is not a
+ *   string, is skipped. A sandbox that cannot be found or read only leaves
+ *   labels "" (it is not an error).
  * For CG_DOCKER, /var/lib/docker/containers/<id>/config.v2.json is read
  * first: .Name (leading '/' stripped) and .Config.Image take precedence over
  * annotations; docker counts as found when either file exists. A name still

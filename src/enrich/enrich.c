@@ -6,6 +6,7 @@
  * record stream happen only when opts.live is set, and each result is passed
  * to the side sink before the event that caused it. */
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,13 @@
 #include "lib/hashmap.h"
 #include "record/recording.h"
 #include "vigil_event.h"
+
+_Static_assert(offsetof(struct side_container, meta.labels) ==
+		       SIDE_CONTAINER_V1_SIZE,
+	       "older side_container frames must stay a prefix of today's");
+_Static_assert(sizeof(struct side_container) ==
+		       SIDE_CONTAINER_V1_SIZE + CONTAINER_META_LABELS_MAX,
+	       "side_container: fields may only be appended (enrich.h)");
 
 #define RES_CAP 16384
 #define PROC_CAP 65536
@@ -276,21 +284,25 @@ void enrich_done(struct enrich *e, const void *rec)
 int enrich_side(struct enrich *e, uint32_t kind, const void *data, size_t len)
 {
 	if (kind == REC_KIND_CONTAINER) {
-		const struct side_container *sc = data;
+		struct side_container sc;
 		struct resource *r;
 
-		if (len != sizeof(*sc))
+		/* older frames are shorter, newer ones longer (enrich.h) */
+		if (len < SIDE_CONTAINER_V1_SIZE)
 			return -EBADMSG;
-		r = hashmap_get(e->res, sc->key);
+		memset(&sc, 0, sizeof(sc));
+		memcpy(&sc, data, len < sizeof(sc) ? len : sizeof(sc));
+		r = hashmap_get(e->res, sc.key);
 		if (!r)
 			return 0;
-		r->meta = sc->meta;
+		r->meta = sc.meta;
 		r->meta.name[sizeof(r->meta.name) - 1] = 0;
 		r->meta.image[sizeof(r->meta.image) - 1] = 0;
 		r->meta.pod_name[sizeof(r->meta.pod_name) - 1] = 0;
 		r->meta.pod_namespace[sizeof(r->meta.pod_namespace) - 1] = 0;
 		r->meta.pod_uid[sizeof(r->meta.pod_uid) - 1] = 0;
 		r->meta.bundle[sizeof(r->meta.bundle) - 1] = 0;
+		r->meta.labels[sizeof(r->meta.labels) - 1] = 0;
 		r->meta_known = 1;
 		return 0;
 	}

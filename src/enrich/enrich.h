@@ -37,11 +37,18 @@ struct enrich_view {
 	const struct proc_info *parent; /* NULL when unknown */
 };
 
-/* Side frames (recording kinds 3 and 4); fixed layouts, char arrays only. */
+/* Side frames (recording kinds 3 and 4); fixed layouts, char arrays only.
+ * struct side_container only ever grows at its end (container_meta is its
+ * last member and new fields go at the end of container_meta), so a frame
+ * from an older build is a prefix of today's: enrich_side() takes any
+ * length from SIDE_CONTAINER_V1_SIZE (the layout before meta.labels; such
+ * frames read back with labels "") up to and past sizeof(struct
+ * side_container) (a newer build's; what it appended is ignored). */
 struct side_container {
 	uint64_t key;
 	struct container_meta meta;
 };
+#define SIDE_CONTAINER_V1_SIZE 968 /* key + meta up to, not with, labels */
 
 struct side_proc {
 	uint32_t pid;

@@ -48,6 +48,7 @@ struct anomaly {
 	size_t n_ancestry;
 	const char *rule_id;
 	const char *rule_description;
+	const char *ruleset;	  /* NULL: "vigil-detections" for rules */
 	char *const *mitre;
 	size_t n_mitre;
 };

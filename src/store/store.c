@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "store/sqlerr.h"
 #include "store/store.h"
+#include "store/store_int.h"
 
 enum {
 	ST_BEGIN_W,
@@ -216,6 +217,12 @@ const char *store_errmsg(const struct store *s)
 struct sqlite3 *store_db(struct store *s)
 {
 	return s->db;
+}
+
+char *store_errbuf(struct store *s, size_t *cap)
+{
+	*cap = sizeof(s->err);
+	return s->err;
 }
 
 /* ---- open / close ---------------------------------------------------- */

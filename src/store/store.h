@@ -123,4 +123,44 @@ int store_lock_agent(struct store *s);
 /* 1 when some process holds the agent lock of dir, 0 when none does (or
  * there is no lock file), -errno when it cannot be checked. */
 int store_agent_running(const char *dir);
+
+/* ---- enforcement modes (store_modes.c) ----
+ * The mode `vigil mode set` gave a resource, kept across agent restarts in
+ * the table modes(key TEXT PRIMARY KEY, mode TEXT, since_ns INT). The table
+ * is created by the first store_mode_put() (a store without it has no
+ * modes; the schema version is unchanged, and builds that do not know the
+ * table ignore it). Keys are the resource's full container id, as the
+ * agent resolves RESOURCE of `vigil mode set` (any string of 1 to
+ * STORE_MODE_KEY_MAX - 1 bytes is accepted). Modes are "learn", "monitor",
+ * "shadow" and "protect". Errors as above; a row whose mode is not one of
+ * these (written by something else) is -EINVAL with store_errmsg() naming
+ * its key and value. */
+#define STORE_MODE_KEY_MAX 256
+#define STORE_MODE_MAX 16 /* enough for any mode name and its NUL */
+
+/* Sets key's mode (replacing any), recording now_ns as when it was set.
+ * -EINVAL for an empty or too long key or an unknown mode. */
+int store_mode_put(struct store *s, const char *key, const char *mode,
+		   uint64_t now_ns);
+
+/* Copies key's mode into buf (cap >= STORE_MODE_MAX always suffices).
+ * 0, -ENOENT when key has none, -ERANGE when cap is too small, -EINVAL
+ * for an unknown stored mode, or -errno. buf is "" on any failure (when
+ * cap > 0). */
+int store_mode_get(struct store *s, const char *key, char *buf, size_t cap);
+
+/* Calls fn for each recorded mode, in key order, with the time it was set.
+ * The rows are read first, so fn may use the store. Rows with an unknown
+ * mode are skipped; after the others were handed to fn the call then
+ * returns -EINVAL (store_errmsg() names the first such row), so one bad
+ * row does not keep the good ones from being restored. Stops at the first
+ * fn returning non-zero and returns that value; otherwise the number of
+ * rows handed to fn, or -errno. */
+int store_mode_list(struct store *s,
+		    int (*fn)(void *ctx, const char *key, const char *mode,
+			      uint64_t since_ns),
+		    void *ctx);
+
+/* Forgets key's mode: 0, -ENOENT when it had none, or -errno. */
+int store_mode_delete(struct store *s, const char *key);
 #endif

@@ -6,7 +6,8 @@ feed `vigil replay`, and large synthetic streams (thousands of containers)
 for benchmarks. The output follows docs/recording-format.md (file header,
 frames, zero-run encoding, CRC32 of the decoded payload); event records are
 the structs of bpf/vigil_event.h (ABI 1, x86_64, little-endian); side frames
-are `struct side_container` / `struct side_proc` of src/enrich/enrich.h.
+are `struct side_container` / `struct side_proc` of src/enrich/enrich.h
+(docs/recording-format.md, "Side frames").
 
 Python API
 ==========
@@ -58,7 +59,7 @@ existing handle.
 
     r.container(container_id, runtime_path=None, image=None, name=None,
                 pod=None, namespace=None, pod_uid=None, bundle=None,
-                runtime="runc", v1=False, cgroup_id=None)
+                labels=None, runtime="runc", v1=False, cgroup_id=None)
 
 runtime picks the default cgroup path: runc "/<id>", docker
 "/system.slice/docker-<id>.scope", containerd "/k8s.io/<id>" (with a pod:
@@ -68,7 +69,12 @@ pod: the kubepods form with crio-<id>.scope), podman
 "/machine.slice/libpod-<id>.scope". Those four need a 64-hex id: another id
 is replaced by its sha256 and becomes the default name. A REC_KIND_CONTAINER
 side frame with the metadata (name defaults to the id) follows the VG_CGROUP
-record when any of image/name/pod/namespace/pod_uid/bundle is set. A pod
+record when any of image/name/pod/namespace/pod_uid/bundle/labels is set.
+labels (pod labels: a dict, a list of "k=v" or a "k=v,k=v" string; stored
+sorted by key as "k=v,k=v") makes it today's 1480-byte frame; without
+labels the frame is the original 968-byte one, which Vigil still reads (as
+every recording made before labels existed), so old-frame replay stays
+covered by every test that does not ask for labels. A pod
 without namespace gets "default"; without pod_uid, a uuid5 of
 namespace/pod. `runtime_path` overrides the path (then make sure Vigil parses
 it as that container: see src/enrich/cgroup_path.h). `r.announce(cg)`
@@ -271,7 +277,8 @@ FILE = struct.Struct("<6I256s256s")
 NET = struct.Struct("<4H16s16s2I256s")
 PRIV = struct.Struct("<4Q256s256s64s")
 CGROUP = struct.Struct("<2I" + "128s" * CG_DEPTH)
-SIDE_CONTAINER = struct.Struct("<Q128s256s128s128s64s256s")
+SIDE_CONTAINER = struct.Struct("<Q128s256s128s128s64s256s")  # before labels
+SIDE_CONTAINER_LABELS = struct.Struct("<Q128s256s128s128s64s256s512s")
 SIDE_PROC = struct.Struct("<2I256s")
 FRAME_HDR = struct.Struct("<4I")
 
@@ -279,10 +286,13 @@ SIZES = {"vg_hdr": HDR.size, "vg_exec": HDR.size + EXEC.size,
          "vg_proc": HDR.size + PROC.size, "vg_file": HDR.size + FILE.size,
          "vg_net": HDR.size + NET.size, "vg_priv": HDR.size + PRIV.size,
          "vg_cgroup": HDR.size + CGROUP.size,
-         "side_container": SIDE_CONTAINER.size, "side_proc": SIDE_PROC.size}
+         "side_container": SIDE_CONTAINER.size,
+         "side_container_labels": SIDE_CONTAINER_LABELS.size,
+         "side_proc": SIDE_PROC.size}
 assert SIZES == {"vg_hdr": 72, "vg_exec": 1368, "vg_proc": 88, "vg_file": 608,
                  "vg_net": 376, "vg_priv": 680, "vg_cgroup": 1104,
-                 "side_container": 968, "side_proc": 264}, SIZES
+                 "side_container": 968, "side_container_labels": 1480,
+                 "side_proc": 264}, SIZES
 
 # ---- zero-run codec ----
 
@@ -626,6 +636,7 @@ class Cgroup:
         self.namespace = None
         self.pod_uid = None
         self.bundle = None
+        self.labels = None  # "k=v,k=v" sorted, or None
         self.unit = None
         self.meta = False  # a side frame with metadata is sent
 
@@ -661,6 +672,25 @@ def _comm_of(exe):
 
 _COMMON = frozenset(("tid", "ppid", "uid", "gid", "euid", "comm", "hdr_flags",
                      "repeat", "at"))
+def _labels_text(labels):
+    """Pod labels as the side frame holds them: "k=v,k=v" sorted by key."""
+    if labels is None:
+        return None
+    if isinstance(labels, str):
+        labels = [x for x in labels.split(",") if x]
+    if isinstance(labels, dict):
+        pairs = [(str(k), str(v)) for k, v in labels.items()]
+    else:
+        pairs = [tuple(x.split("=", 1)) if "=" in x else (x, "") for x in labels]
+    for k, v in pairs:
+        if not k or "=" in k or "," in k or "," in v:
+            raise ValueError(f"a pod label cannot be written as k=v: {k!r}={v!r}")
+    text = ",".join(f"{k}={v}" for k, v in sorted(pairs))
+    if len(text.encode()) > 511:
+        raise ValueError("pod labels longer than 511 bytes")
+    return text
+
+
 _RUNC_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}\Z")
 _ID64 = re.compile(r"[0-9a-f]{64}\Z")
 
@@ -813,12 +843,17 @@ class Recording:
         f = [_field(v or "", n)[0] for v, n in (
             (h.name or h.container_id, 128), (h.image, 256), (h.pod, 128),
             (h.namespace, 128), (h.pod_uid, 64), (h.bundle, 256))]
-        self.frame(REC_KIND_CONTAINER, SIDE_CONTAINER.pack(h.key, *f))
+        if h.labels is None:
+            self.frame(REC_KIND_CONTAINER, SIDE_CONTAINER.pack(h.key, *f))
+        else:
+            f.append(_field(h.labels, 512)[0])
+            self.frame(REC_KIND_CONTAINER, SIDE_CONTAINER_LABELS.pack(h.key, *f))
 
     def container(self, container_id, runtime_path=None, image=None, name=None,
                   pod=None, namespace=None, pod_uid=None, bundle=None,
-                  runtime="runc", v1=False, cgroup_id=None):
+                  labels=None, runtime="runc", v1=False, cgroup_id=None):
         """Declares a container; see the module docstring."""
+        labels = _labels_text(labels)
         rt = {"crio": "cri-o", "cri_o": "cri-o"}.get(runtime, runtime)
         if rt not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}: {runtime!r}")
@@ -856,9 +891,10 @@ class Recording:
         h = self.cgroup(runtime_path, v1=v1, cgroup_id=cgroup_id, _kind="container")
         h.container_id, h.runtime = cid, rt
         h.name, h.image, h.pod, h.namespace = name, image, pod, namespace
-        h.pod_uid, h.bundle = pod_uid, bundle
+        h.pod_uid, h.bundle, h.labels = pod_uid, bundle, labels
         self.containers[cid] = h
-        if any(v is not None for v in (image, name, pod, namespace, pod_uid, bundle)):
+        if any(v is not None for v in (image, name, pod, namespace, pod_uid, bundle,
+                                        labels)):
             h.meta = True
             self._emit_side_container(h)
         return h
@@ -1406,10 +1442,15 @@ def _dump(path, out):
             for k in ("path", "exe"):
                 if k in d:
                     line += f" {k}={d[k]!r}"
-        elif kind == REC_KIND_CONTAINER and len(payload) == SIDE_CONTAINER.size:
-            key, name_, image, pod, ns, uid, bundle = SIDE_CONTAINER.unpack(payload)
+        elif kind == REC_KIND_CONTAINER and len(payload) >= SIDE_CONTAINER.size:
+            key, name_, image, pod, ns, uid, bundle = SIDE_CONTAINER.unpack(
+                payload[:SIDE_CONTAINER.size])
             line += (f" key={key:#x} name={_cstr(name_)!r} image={_cstr(image)!r}"
                      f" pod={_cstr(ns)}/{_cstr(pod)}")
+            if len(payload) >= SIDE_CONTAINER_LABELS.size:
+                labels = SIDE_CONTAINER_LABELS.unpack(
+                    payload[:SIDE_CONTAINER_LABELS.size])[7]
+                line += f" labels={_cstr(labels)!r}"
         elif kind == REC_KIND_PROC and len(payload) == SIDE_PROC.size:
             pid, ppid, exe = SIDE_PROC.unpack(payload)
             line += f" pid={pid} ppid={ppid} exe={_cstr(exe)!r}"

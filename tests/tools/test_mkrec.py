@@ -479,3 +479,22 @@ def test_cli_bench(tmp_path):
     events = replay(out)
     assert len(events) == 300
     assert len({e["container"]["id"] for e in events}) == 25
+
+
+def test_container_labels_frame():
+    # with pod labels: today's 1480-byte frame, labels sorted "k=v,k=v";
+    # without: the original 968-byte frame (Vigil reads both)
+    r = Recording(host="h", start="2026-01-01T00:00:00Z")
+    cg = r.container("c1", image="i", labels={"tier": "web", "app": "shop"})
+    r.container("c2", image="j")
+    assert cg.labels == "app=shop,tier=web"
+    frames = [p for _, k, p in mkrec.read_frames(r.to_bytes()) if k == 3]
+    assert [len(p) for p in frames] == [1480, 968]
+    labels = mkrec.SIDE_CONTAINER_LABELS.unpack(frames[0])[7]
+    assert labels.rstrip(b"\0") == b"app=shop,tier=web"
+    assert mkrec.SIDE_CONTAINER.unpack(frames[0][:968])[2].rstrip(b"\0") == b"i"
+    assert r.container("c3", labels="b=2,a=1").labels == "a=1,b=2"
+    assert r.container("c4", labels=["x=1"]).labels == "x=1"
+    for bad in ({"a,b": "1"}, {"a": "1,2"}, {"": "x"}, {"k": "v" * 600}):
+        with pytest.raises(ValueError):
+            r.container(f"bad{len(r.containers)}", labels=bad)

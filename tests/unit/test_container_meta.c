@@ -1,7 +1,9 @@
 /* test_container_meta.c - container_meta_load against a temp tree mirroring
  * /run and /var/lib: runc, containerd (k8s annotations), cri-o, crun, docker,
  * plus missing, malformed, wrong-typed, non-regular and oversized files,
- * bad arguments and truncation. The tree is removed at the end. */
+ * bad arguments and truncation; CRI-O pod labels from the pod's sandbox
+ * (beside the bundle or through its state), their filtering, order and
+ * whole-pair truncation. The tree is removed at the end. */
 #include "enrich/container_meta.h"
 #include "harness.h"
 
@@ -120,6 +122,7 @@ static void test_containerd(const char *root)
 	CHECK_STR(m.pod_namespace, "prod");
 	CHECK_STR(m.pod_uid, "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9");
 	CHECK_STR(m.bundle, "/run/containerd/io.containerd.runtime.v2.task/k8s.io/" ID);
+	CHECK_STR(m.labels, ""); /* containerd puts no pod labels in the spec */
 
 	/* ctr's default namespace, found whatever runtime the cgroup suggested */
 	put(root, "run/containerd/runc/default/redis/state.json",
@@ -161,6 +164,147 @@ static void test_crio_crun(const char *root)
 	CHECK_STR(m.name, ID3);
 	CHECK_STR(m.image, "alpine:3.19");
 	CHECK_STR(m.bundle, "/b/crun1");
+}
+
+#define CRIO_DIR "var/run/containers/storage/overlay-containers/"
+#define CRIO_BUNDLE "/" CRIO_DIR
+
+/* A CRI-O container: runc state -> bundle .../<id>/userdata -> config.json
+ * with annotations ann (a JSON object's members). */
+static void crio_ctr(const char *root, const char *id, const char *bundle, const char *ann)
+{
+	char rel[PATH_MAX], text[8192];
+	snprintf(rel, sizeof(rel), "run/runc/%s/state.json", id);
+	snprintf(text, sizeof(text), "{\"config\":{\"labels\":[\"bundle=%s\"]}}", bundle);
+	put(root, rel, text);
+	snprintf(rel, sizeof(rel), "%s/config.json", bundle + 1);
+	snprintf(text, sizeof(text), "{\"annotations\":{%s}}", ann);
+	put(root, rel, text);
+}
+
+static void test_crio_labels(const char *root)
+{
+	struct container_meta m;
+	char ann[8192], want[1024];
+
+	/* the pod's sandbox: its own Labels are the pod's (kubelet's keys
+	 * and the infra container's name left out) */
+	crio_ctr(root, "criosb1", CRIO_BUNDLE "criosb1/userdata",
+		 "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\","
+		 "\"io.kubernetes.cri-o.SandboxID\":\"criosb1\","
+		 "\"io.kubernetes.cri-o.Labels\":\"{\\\"tier\\\":\\\"frontend\\\","
+		 "\\\"io.kubernetes.pod.name\\\":\\\"web-0\\\",\\\"app\\\":\\\"web\\\","
+		 "\\\"io.kubernetes.pod.namespace\\\":\\\"prod\\\","
+		 "\\\"io.kubernetes.pod.uid\\\":\\\"u-1\\\","
+		 "\\\"io.kubernetes.container.name\\\":\\\"POD\\\","
+		 "\\\"app.kubernetes.io/name\\\":\\\"shop\\\","
+		 "\\\"pod-template-hash\\\":\\\"7d4b9c\\\"}\"");
+	CHECK_INT(container_meta_load(root, CG_CRIO, "criosb1", &m), 0);
+	CHECK_STR(m.labels, "app=web,app.kubernetes.io/name=shop,pod-template-hash=7d4b9c,"
+			    "tier=frontend");
+
+	/* a workload container: its own Labels are kubelet's only; the pod's
+	 * come from the sandbox's config.json beside its bundle */
+	crio_ctr(root, "crioctr1", CRIO_BUNDLE "crioctr1/userdata",
+		 "\"io.kubernetes.cri-o.ContainerType\":\"container\","
+		 "\"io.kubernetes.cri-o.SandboxID\":\"criosb1\","
+		 "\"io.kubernetes.container.name\":\"web\","
+		 "\"io.kubernetes.cri-o.Labels\":\"{\\\"io.kubernetes.container.name\\\":"
+		 "\\\"web\\\",\\\"io.kubernetes.pod.name\\\":\\\"web-0\\\"}\"");
+	CHECK_INT(container_meta_load(root, CG_CRIO, "crioctr1", &m), 0);
+	CHECK_STR(m.name, "web");
+	CHECK_STR(m.labels, "app=web,app.kubernetes.io/name=shop,pod-template-hash=7d4b9c,"
+			    "tier=frontend");
+
+	/* no infra container (no sandbox state): beside the bundle still works */
+	put(root, CRIO_DIR "criosb2/userdata/config.json",
+	    "{\"annotations\":{\"io.kubernetes.cri-o.ContainerType\":\"sandbox\","
+	    "\"io.kubernetes.cri-o.Labels\":\"{\\\"app\\\":\\\"api\\\"}\"}}");
+	crio_ctr(root, "crioctr2", CRIO_BUNDLE "crioctr2/userdata",
+		 "\"io.kubernetes.cri-o.SandboxID\":\"criosb2\","
+		 "\"io.kubernetes.cri-o.Labels\":\"{}\"");
+	CHECK_INT(container_meta_load(root, CG_CRIO, "crioctr2", &m), 0);
+	CHECK_STR(m.labels, "app=api");
+
+	/* a bundle elsewhere: the sandbox is found through its runtime state */
+	crio_ctr(root, "criosb3", "/b/sb3",
+		 "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\","
+		 "\"io.kubernetes.cri-o.Labels\":\"{\\\"team\\\":\\\"db\\\"}\"");
+	crio_ctr(root, "crioctr3", "/b/odd-layout",
+		 "\"io.kubernetes.cri-o.SandboxID\":\"criosb3\"");
+	CHECK_INT(container_meta_load(root, CG_CRIO, "crioctr3", &m), 0);
+	CHECK_STR(m.labels, "team=db");
+
+	/* sandbox gone, sandbox id not a safe name, "sandbox" that is another
+	 * workload container: no labels, the rest still loads */
+	crio_ctr(root, "crioctr4", CRIO_BUNDLE "crioctr4/userdata",
+		 "\"io.kubernetes.cri-o.SandboxID\":\"criogone\","
+		 "\"io.kubernetes.cri-o.ImageName\":\"quay.io/x:1\"");
+	CHECK_INT(container_meta_load(root, CG_CRIO, "crioctr4", &m), 0);
+	CHECK_STR(m.image, "quay.io/x:1");
+	CHECK_STR(m.labels, "");
+	crio_ctr(root, "crioctr5", CRIO_BUNDLE "crioctr5/userdata",
+		 "\"io.kubernetes.cri-o.SandboxID\":\"../criosb1\"");
+	CHECK_INT(container_meta_load(root, CG_CRIO, "crioctr5", &m), 0);
+	CHECK_STR(m.labels, "");
+	crio_ctr(root, "crioctr6", CRIO_BUNDLE "crioctr6/userdata",
+		 "\"io.kubernetes.cri-o.SandboxID\":\"crioctr1\"");
+	CHECK_INT(container_meta_load(root, CG_CRIO, "crioctr6", &m), 0);
+	CHECK_STR(m.labels, "");
+
+	/* unusable Labels: not JSON, not an object, not a string */
+	crio_ctr(root, "criobad1", CRIO_BUNDLE "criobad1/userdata",
+		 "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\","
+		 "\"io.kubernetes.cri-o.Labels\":\"{\\\"app\\\":\"");
+	CHECK_INT(container_meta_load(root, CG_CRIO, "criobad1", &m), 0);
+	CHECK_STR(m.labels, "");
+	crio_ctr(root, "criobad2", CRIO_BUNDLE "criobad2/userdata",
+		 "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\","
+		 "\"io.kubernetes.cri-o.Labels\":\"[\\\"app=web\\\"]\"");
+	CHECK_INT(container_meta_load(root, CG_CRIO, "criobad2", &m), 0);
+	CHECK_STR(m.labels, "");
+	crio_ctr(root, "criobad3", CRIO_BUNDLE "criobad3/userdata",
+		 "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\","
+		 "\"io.kubernetes.cri-o.Labels\":{\"app\":\"web\"}");
+	CHECK_INT(container_meta_load(root, CG_CRIO, "criobad3", &m), 0);
+	CHECK_STR(m.labels, "");
+
+	/* pairs that cannot stand in "k=v,k=v" are skipped, the rest kept */
+	crio_ctr(root, "criobad4", CRIO_BUNDLE "criobad4/userdata",
+		 "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\","
+		 "\"io.kubernetes.cri-o.Labels\":\"{\\\"a,b\\\":\\\"1\\\","
+		 "\\\"c=d\\\":\\\"2\\\",\\\"e\\\":\\\"3,4\\\",\\\"\\\":\\\"5\\\","
+		 "\\\"n\\\":6,\\\"o\\\":null,\\\"t\\\":\\\"x\\\\ty\\\","
+		 "\\\"empty\\\":\\\"\\\",\\\"ok\\\":\\\"yes=really\\\"}\"");
+	CHECK_INT(container_meta_load(root, CG_CRIO, "criobad4", &m), 0);
+	CHECK_STR(m.labels, "empty=,ok=yes=really");
+
+	/* whole pairs only: one too long for what is left is skipped, later
+	 * shorter ones still fit; sorted by key; never past the field */
+	int n = snprintf(ann, sizeof(ann),
+			 "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\","
+			 "\"io.kubernetes.cri-o.Labels\":\"{");
+	for (int i = 0; i < 20; i++)
+		n += snprintf(ann + n, sizeof(ann) - n, "\\\"k%02d\\\":\\\"%020d\\\",", i, i);
+	n += snprintf(ann + n, sizeof(ann) - n, "\\\"k05x\\\":\\\"%0400d\\\"}\"", 5);
+	crio_ctr(root, "criomany", CRIO_BUNDLE "criomany/userdata", ann);
+	CHECK_INT(container_meta_load(root, CG_CRIO, "criomany", &m), 0);
+	n = 0;
+	for (int i = 0; i < 20; i++) {
+		char pair[64];
+		snprintf(pair, sizeof(pair), "%sk%02d=%020d", i ? "," : "", i, i);
+		if (n + strlen(pair) + 1 > sizeof(m.labels))
+			break;
+		n += snprintf(want + n, sizeof(want) - n, "%s", pair);
+	}
+	CHECK_STR(m.labels, want);
+	CHECK(strlen(m.labels) < sizeof(m.labels));
+	CHECK(strstr(m.labels, "k05x") == NULL);
+	CHECK(strstr(m.labels, "k19=") != NULL); /* 20 x 25 bytes fit in 511 */
+
+	/* runc and docker containers carry no pod labels */
+	CHECK_INT(container_meta_load(root, CG_RUNC, "myctr", &m), 0);
+	CHECK_STR(m.labels, "");
 }
 
 static void test_docker(const char *root)
@@ -333,6 +477,7 @@ int main(void)
 	test_runc(root);
 	test_containerd(root);
 	test_crio_crun(root);
+	test_crio_labels(root);
 	test_docker(root);
 	test_missing_and_malformed(root);
 	test_args_and_truncation(root);
