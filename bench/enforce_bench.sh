@@ -3,15 +3,17 @@
 # per connect, as interleaved-pair ratios.
 #
 #   sudo bench/enforce_bench.sh
-#   sudo BENCH_EXEC=3000 BENCH_CONNECT=30000 BENCH_PAIRS=7 bench/enforce_bench.sh
+#   sudo BENCH_EXEC=3000 BENCH_OPEN=50000 BENCH_CONNECT=30000 BENCH_PAIRS=7 bench/enforce_bench.sh
 #
-# Workloads: bench/loops.c (`exec`: fork + execve /bin/true + wait; `connect`:
+# Workloads: bench/loops.c (`exec`: fork + execve /bin/true + wait; `open`:
+# open + close of /etc/hostname, which the guard watches (FAN_OPEN_PERM) and
+# has a deny rule for another file; `connect`:
 # socket + connect 127.0.0.1:PORT + close against its own listener), each run
 # in a cgroup v2 directory of its own. Per pair, in alternating order:
 #   base  - no guard running;
 #   host  - build/tests/guard_demo enforcing on another cgroup: the cost every
-#           unprotected process pays (a fanotify round trip per exec, one BPF
-#           hash lookup per connect);
+#           unprotected process pays (a fanotify round trip per exec and per
+#           open of a watched file, one BPF hash lookup per connect);
 #   prot  - the workload's own cgroup protected (protect mode) with the exec,
 #           the port and the listen port allowed: the full decision path.
 # Ratios are time(config) / time(base) of the same pair; the table gives the
@@ -24,6 +26,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
 N_EXEC=${BENCH_EXEC:-2000}
 N_CONNECT=${BENCH_CONNECT:-20000}
+N_OPEN=${BENCH_OPEN:-20000}
 PAIRS=${BENCH_PAIRS:-5}
 PORT=${BENCH_PORT:-47311}
 
@@ -69,7 +72,9 @@ start_guard() {
 	: > "$tmp/guard.out"
 	"$GUARD" --cgroup "/$PROT" --mode protect --allow "tcp:$PORT" \
 		--listen "tcp:$PORT" --exec /usr/bin/true --exec /bin/true \
-		--exec "$LOOPS" --no-drift > "$tmp/guard.out" 2> "$tmp/guard.err" &
+		--exec "$LOOPS" --no-drift --watch /etc/hostname \
+		--deny-open /etc/vigil-bench-denied \
+		> "$tmp/guard.out" 2> "$tmp/guard.err" &
 	guard_pid=$!
 	for _ in $(seq 200); do
 		grep -q '"ready"' "$tmp/guard.out" && return 0
@@ -92,8 +97,12 @@ run() {
 results=$tmp/results
 : > "$results"
 for pair in $(seq "$PAIRS"); do
-	for w in exec connect; do
-		if [ "$w" = exec ]; then args=(exec "$N_EXEC"); else args=(connect "$N_CONNECT" "$PORT"); fi
+	for w in exec open connect; do
+		case $w in
+		exec) args=(exec "$N_EXEC") ;;
+		open) args=(open "$N_OPEN") ;;
+		*) args=(connect "$N_CONNECT" "$PORT") ;;
+		esac
 		if [ $((pair % 2)) -eq 1 ]; then
 			base=$(run "$FREE" "${args[@]}")
 			start_guard
@@ -112,12 +121,12 @@ for pair in $(seq "$PAIRS"); do
 	done
 done
 
-python3 - "$results" "$N_EXEC" "$N_CONNECT" <<'PY'
+python3 - "$results" "$N_EXEC" "$N_CONNECT" "$N_OPEN" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-n = {"exec": int(sys.argv[2]), "connect": int(sys.argv[3])}
+n = {"exec": int(sys.argv[2]), "connect": int(sys.argv[3]), "open": int(sys.argv[4])}
 print(f"{'workload':9} {'config':10} {'ratio median':>12} {'range':>15} {'added us/op':>12}")
-for w in ("exec", "connect"):
+for w in ("exec", "open", "connect"):
     rs = [r for r in rows if r[0] == w]
     base = [float(r[2]) for r in rs]
     for i, cfg in ((3, "host"), (4, "protected")):

@@ -58,6 +58,16 @@ struct {
 	__type(value, __u8);
 } cg_seen SEC(".maps");
 
+/* cgroups whose memfd / deleted-file execs are killed at exec time:
+ * key = cgroup id (| VG_CG_KEY_V1 for a v1 pids id), value = VG_KILL_*
+ * bits. Looked up only for execs of a memfd or of an unlinked file. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u32);
+} exec_kill SEC(".maps");
+
 /* per-CPU scratch for building paths right to left, see path.h */
 #define SCRATCH_HALF 2048
 struct scratch {

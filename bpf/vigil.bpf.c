@@ -32,9 +32,10 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vg_exec, struct task_struct *p, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
-	if (is_self() || !wanted(VG_EXEC))
+	if (is_self())
 		return 0;
-	return handle_exec(bprm);
+	/* exec_kill applies even when process events are not reported */
+	return handle_exec(bprm, wanted(VG_EXEC));
 }
 
 SEC("tp_btf/sched_process_fork")

@@ -69,6 +69,16 @@ enum vg_type {
 #define VG_F_CG_V1 0x0080 /* cgroup_id is a v1 (pids) hierarchy id */
 #define VG_F_STDIN_SOCK 0x0100 /* exec: fd 0 is a socket (reverse shells) */
 #define VG_F_STDOUT_SOCK 0x0200 /* exec: fd 1 is a socket */
+#define VG_F_KILLED 0x0400 /* exec: SIGKILLed by the exec_kill map (the new
+			    * program never ran) */
+
+/* exec_kill map (bpf/maps.h), set by sensor_exec_kill_set(): the value is
+ * which execs to kill in the cgroup of the key. The key is the header's
+ * cgroup_id, with VG_CG_KEY_V1 set when the header has VG_F_CG_V1 (v1 and
+ * v2 ids come from different hierarchies and can be equal). */
+#define VG_KILL_MEMFD 0x1   /* an exec of a memfd (VG_F_EXE_MEMFD) */
+#define VG_KILL_DELETED 0x2 /* an exec of an unlinked file (VG_F_EXE_DELETED) */
+#define VG_CG_KEY_V1 (1ULL << 63)
 
 /* vg_file.access bits, derived from the open flags */
 #define VG_ACC_READ 0x1

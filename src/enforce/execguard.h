@@ -45,7 +45,9 @@
  * a refused O_TRUNC open truncates nothing.
  *
  * Open flags. The opener is blocked inside its syscall while we decide;
- * /proc/TID/syscall gives the call and its register arguments: flags of
+ * /proc/TID/syscall (read again for up to ~2 ms while it still says
+ * "running": the event is queued just before the opener sleeps) gives the
+ * call and its register arguments: flags of
  * open(2) (arg 2), openat(2) (arg 3), open_by_handle_at(2) (arg 3), creat(2)
  * (O_CREAT|O_WRONLY|O_TRUNC): exact (EXECGUARD_FLAGS_EXACT). openat2(2)
  * passes a struct open_how in user memory, read with process_vm_readv

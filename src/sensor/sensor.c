@@ -152,6 +152,25 @@ void sensor_counters(struct sensor *s, struct vg_counters out[VG_TYPE_MAX])
 	free(per);
 }
 
+int sensor_exec_kill_set(struct sensor *s, uint64_t cgroup_id, uint32_t flags)
+{
+	int fd;
+
+	if (!s || !cgroup_id || (flags & ~(uint32_t)(VG_KILL_MEMFD | VG_KILL_DELETED)))
+		return -EINVAL;
+	if (cgroup_id == 1) /* the v2 root cgroup (CGROOT_ROOT_ID) */
+		return -EPERM;
+	fd = bpf_map__fd(s->skel->maps.exec_kill);
+	if (!flags) {
+		if (bpf_map_delete_elem(fd, &cgroup_id) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	if (bpf_map_update_elem(fd, &cgroup_id, &flags, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 void sensor_close(struct sensor *s)
 {
 	if (!s)
