@@ -5,6 +5,7 @@
 #define VIGIL_RUN_ENFORCE_INT_H
 #include "cli/run_enforce.h"
 #include "cli/run_policy.h"
+#include "enforce/netguard.h"
 #include "enforce/cgroot.h"
 #include "policy/policy.h"
 
@@ -61,6 +62,20 @@ struct run_enforce {
 	uint64_t reloads, reload_errors;
 	uint64_t last_model_check; /* monotonic s */
 };
+
+/* run_netrules.c: a guarded container's network rule set */
+#define NET_RULES_CAP 4096
+
+struct net_build {
+	struct netguard_rules r;
+	struct netguard_port_rule conn[NET_RULES_CAP], bind[NET_RULES_CAP];
+	struct netguard_prefix_rule pfx[NET_RULES_CAP];
+	size_t dropped;
+};
+
+struct model;
+void renf_build_net(struct net_build *b, const struct guard_ctx *g,
+		    const struct model *inst, const struct model *img);
 
 /* run_verdict.c */
 /* Kills the process, the container (cgroup "/web1") or freezes it, as
