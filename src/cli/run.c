@@ -227,6 +227,7 @@ static int run_live(struct run_ctx *r, const struct run_conf *c)
 		return 1;
 	}
 	r->sensor = s;
+	renf_set_sensor(r->enf, s);
 	fprintf(stderr, "vigil: running, models in '%s'\n", c->data_dir);
 	while (!run_stop) {
 		uint64_t mono;
@@ -256,6 +257,7 @@ static int run_live(struct run_ctx *r, const struct run_conf *c)
 	}
 	sensor_poll(s, 0);
 	r->sensor = NULL;
+	renf_set_sensor(r->enf, NULL);
 	sensor_close(s);
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include "enforce/netguard.h"
 #include "enforce/policy_allow.h"
 #include "lib/hashmap.h"
+#include "sensor/sensor.h"
 #include "store/store.h"
 #include "vigil_event.h"
 
@@ -82,6 +83,44 @@ struct run_enforce *renf_new(struct engine *eng, const struct renf_conf *c,
 }
 
 static void ss_unref(struct shared_set *ss);
+
+void renf_set_sensor(struct run_enforce *re, struct sensor *s)
+{
+	if (re)
+		re->sensor = s;
+}
+
+/* A memfd or deleted-file exec never reaches the exec guard: a protect
+ * mode kill rule on memfd_exec becomes a kill in the sensor's exec
+ * tracepoint, before the new program runs an instruction. */
+static uint32_t exec_kill_flags(const struct guard_ctx *g, int mode)
+{
+	for (size_t i = 0; mode == RENF_PROTECT && i < g->n; i++)
+		for (size_t k = 0; k < g->sel[i]->n_rules; k++) {
+			const struct pol_rule *r = &g->sel[i]->rules[k];
+
+			if (r->kind == POL_PRIV && r->action == POL_KILL &&
+			    (r->priv & POL_PRIV_MEMFD_EXEC) && !r->freeze &&
+			    r->scope == POL_SCOPE_PROCESS)
+				return VG_KILL_MEMFD | VG_KILL_DELETED;
+		}
+	return 0;
+}
+
+static void set_exec_kill(struct run_enforce *re, struct res_state *rs,
+			  uint32_t flags)
+{
+	int rc;
+
+	if (!re->sensor || flags == rs->exec_kill)
+		return;
+	rc = sensor_exec_kill_set(re->sensor, rs->cg, flags);
+	if (rc < 0)
+		fprintf(stderr, "vigil: exec-time kill for '%s' not set: %s\n",
+			rs->id, strerror(-rc));
+	else
+		rs->exec_kill = flags;
+}
 
 static void free_state(void *ctx, uint64_t k, void *v)
 {
@@ -344,6 +383,7 @@ static void unguard(struct run_enforce *re, struct res_state *rs)
 	if (re->ng)
 		netguard_release(re->ng, rs->cg);
 	watches_undo(re, &rs->w);
+	set_exec_kill(re, rs, 0);
 	rs->guarded = 0;
 	ss_unref(rs->ss);
 	rs->ss = NULL;
@@ -467,6 +507,7 @@ static int guard(struct run_enforce *re, struct res_state *rs,
 	watches_undo(re, &rs->w);
 	rs->w = w;
 	rs->guarded = 1;
+	set_exec_kill(re, rs, exec_kill_flags(g, mode));
 	return 0;
 }
 

@@ -36,6 +36,10 @@ struct run_enforce *renf_new(struct engine *eng, const struct renf_conf *c,
 			     renf_alert_fn cb, void *ctx, char *err,
 			     size_t errlen);
 void renf_free(struct run_enforce *re);
+/* The live sensor, for kills at exec time (memfd execs, which no exec
+ * guard sees); NULL in replay. */
+struct sensor;
+void renf_set_sensor(struct run_enforce *re, struct sensor *s);
 /* "learn" | "monitor" | "shadow" | "protect" -> enum renf_mode, or -1 */
 int renf_mode_parse(const char *s);
 const char *renf_mode_name(int mode);

@@ -39,6 +39,7 @@ struct res_state {
 	int mode;     /* enum renf_mode */
 	int guarded;  /* the guards enforce it (shadow or protect) */
 	uint64_t cg;  /* cgroup v2 id when guarded */
+	uint32_t exec_kill; /* VG_KILL_* flags set in the sensor */
 	char path[CGROOT_PATH_MAX];
 	char model_key[128];
 	char id[65];  /* container id */
@@ -56,6 +57,7 @@ struct run_enforce {
 	struct rpol *pol;
 	struct netguard *ng;
 	struct execguard *eg;
+	struct sensor *sensor; /* exec-time kills; NULL: none */
 	char mount[CGROOT_PATH_MAX];
 	struct hashmap *by_res; /* resource key -> struct res_state */
 	uint64_t blocked, would_block, killed, policy_alerts, action_errors;

@@ -258,6 +258,9 @@ int renf_judge_event(struct run_enforce *re, struct res_state *rs,
 		} else if (rs->mode == RENF_SHADOW) {
 			taken = vd[i].action == POL_KILL ? "would_kill"
 							 : "would_block";
+		} else if (vd[i].action == POL_KILL && (h->flags & VG_F_KILLED)) {
+			taken = "killed"; /* at exec, by the sensor */
+			re->killed++;
 		} else if (vd[i].action == POL_KILL && vd[i].rule) {
 			taken = act(re, rs, vd[i].rule, (pid_t)h->pid);
 		} else {

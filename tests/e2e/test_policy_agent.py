@@ -16,7 +16,7 @@ import threading
 import pytest
 
 from conftest import VIGIL, get
-from test_models_live import Agent, wait_for
+from test_models_live import Agent, static_privops, wait_for  # noqa: F401 (fixture)
 
 BUSYBOX_APPLETS = ("touch", "sleep")
 
@@ -309,3 +309,28 @@ def test_default_mode_protect_from_config(setup, tmp_path):
     conf.write_text("default_mode: protect\n")
     agent, run, _, _, _ = setup(POLICY, "--config", str(conf))
     wait_for(lambda: denied(run.sh("cat /etc/secret.txt")), 10, "protect by default")
+
+
+MEMFD_POLICY = POLICY + """
+  - id: no-memfd-exec
+    privileged: [memfd_exec]
+    action: kill
+    mitre: [T1620]
+"""
+
+
+def test_memfd_exec_killed_at_exec(setup, static_privops):
+    """No fanotify event exists for an exec of a memfd: the sensor's exec
+    tracepoint kills it before the program runs."""
+    agent, run, _, _, _ = setup(MEMFD_POLICY)
+    shutil.copy(static_privops, os.path.join(run.root, "opt", "privops"))
+    run.sh("true")
+    set_mode(agent, run.c.id, "protect")
+    r = run.sh("/opt/privops memfd /bin/busybox touch /tmp/memfd-ran")
+    assert r.returncode == 1 and "status 0x9" in r.stdout + r.stderr, (r.stdout, r.stderr)
+    assert not os.path.exists(os.path.join(run.root, "tmp", "memfd-ran"))
+    # an ordinary exec still works
+    assert run.sh("/bin/busybox touch /tmp/plain-ran").returncode == 0
+    a = wait_for(lambda: alerts_where(agent, rule__id="no-memfd-exec"), 10, "the memfd alert")
+    assert get(a[0], "vigil.alert.action_taken") == "killed"
+    assert get(a[0], "threat.technique.id") == ["T1620"]
