@@ -106,12 +106,14 @@ void renf_build_net(struct net_build *b, const struct guard_ctx *g,
 		const struct policy *p = g->sel[i];
 
 		if (p->dflt[POL_NETWORK] == POL_BLOCK) {
-			/* the default covers what the policy's rules are
-			 * about: outbound, listening, or both */
+			/* the default covers what the policy's allow rules
+			 * list: outbound, listening, or both (both when a
+			 * map set it without any) */
 			int out = 0, lis = 0;
 
 			for (size_t k = 0; k < p->n_rules; k++)
-				if (p->rules[k].kind == POL_NETWORK) {
+				if (p->rules[k].kind == POL_NETWORK &&
+				    p->rules[k].action == POL_ALLOW) {
 					lis |= p->rules[k].is_listen;
 					out |= !p->rules[k].is_listen;
 				}

@@ -472,7 +472,7 @@ void event_json(struct jsonw *w, const void *rec, const struct enrich_view *v,
 	if (h->type == VG_OPEN || h->type >= VG_SETUID ||
 	    (h->flags & (VG_F_TRUNC1 | VG_F_TRUNC2 | VG_F_EXE_MEMFD |
 			 VG_F_EXE_DELETED | VG_F_RELATIVE | VG_F_RELATIVE2 |
-			 VG_F_STDIN_SOCK | VG_F_STDOUT_SOCK))) {
+			 VG_F_STDIN_SOCK | VG_F_STDOUT_SOCK | VG_F_KILLED))) {
 		jsonw_obj_open(w, "vigil");
 		if (h->type >= VG_SETUID)
 			priv_vigil(w, rec);
@@ -492,6 +492,8 @@ void event_json(struct jsonw *w, const void *rec, const struct enrich_view *v,
 			jsonw_bool(w, "stdin_socket", 1);
 		if (h->flags & VG_F_STDOUT_SOCK)
 			jsonw_bool(w, "stdout_socket", 1);
+		if (h->type == VG_EXEC && (h->flags & VG_F_KILLED))
+			jsonw_bool(w, "killed", 1);
 		if (h->flags & (VG_F_TRUNC1 | VG_F_TRUNC2))
 			jsonw_bool(w, "path_truncated", 1);
 		if (h->flags & (VG_F_RELATIVE | VG_F_RELATIVE2))

@@ -132,7 +132,7 @@ struct policy {
 	struct pol_selector sel;
 	/* Default posture per kind (index enum pol_kind): for what the rules
 	 * do not list. "default: block" (a scalar) sets it for each of
-	 * process and network that has at least one rule in the policy; a
+	 * process and network that has at least one allow rule; a
 	 * map sets kinds one by one. file and privileged take allow or
 	 * alert only: no kernel hook sees every open or every privileged
 	 * operation to refuse. */

@@ -90,41 +90,35 @@ struct policyset *policy_load_file(const char *path, char *err, size_t errlen)
 	struct policyset *s = NULL;
 	char *buf = NULL;
 	size_t len = 0;
-	ssize_t n;
-	int fd, e = 0;
+	ssize_t n = 0;
+	int fd, e;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
+	if (fd < 0 || !(buf = malloc(POL_FILE_MAX + 1))) {
+		e = fd < 0 ? errno : ENOMEM;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		goto out;
 	}
-	if (!(buf = malloc(POL_FILE_MAX + 1))) {
-		e = ENOMEM;
-		goto out;
-	}
-	while ((n = read(fd, buf + len, POL_FILE_MAX + 1 - len)) > 0 &&
-	       (len += (size_t)n) <= POL_FILE_MAX)
-		;
+	/* one byte more than allowed tells a file that is too large */
+	while (len <= POL_FILE_MAX &&
+	       (n = read(fd, buf + len, POL_FILE_MAX + 1 - len)) > 0)
+		len += (size_t)n;
 	if (n < 0) {
 		e = errno;
-		goto out;
-	}
-	if (len > POL_FILE_MAX) {
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+	} else if (len > POL_FILE_MAX) {
+		e = EFBIG;
 		snprintf(err, errlen, "%s: too large (more than %u bytes)", path, POL_FILE_MAX);
-		errno = EFBIG;
-		goto out_noerr;
+	} else {
+		s = policy_parse(buf, len, path, err, errlen);
+		e = errno;
 	}
-	s = policy_parse(buf, len, path, err, errlen);
-	goto out_noerr;
 out:
-	snprintf(err, errlen, "%s: %s", path, strerror(e));
-	errno = e;
-out_noerr:
-	e = errno;
 	if (fd >= 0)
 		close(fd);
 	free(buf);
-	errno = e;
+	if (!s)
+		errno = e;
 	return s;
 }
 

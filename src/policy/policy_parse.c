@@ -770,8 +770,11 @@ static int parse_default(struct pctx *p, yaml_node_t *v, struct policy *pol)
 			return rc;
 		if ((i = lookup(s, pol_action_names, 3)) < 0)
 			return bad_default(p, v, s);
+		/* a kind with allow rules is a list of what may happen: the
+		 * default covers the rest; deny rules alone leave it open */
 		for (size_t j = 0; j < pol->n_rules; j++)
-			has[pol->rules[j].kind] = 1;
+			if (pol->rules[j].action == POL_ALLOW)
+				has[pol->rules[j].kind] = 1;
 		pol->dflt[POL_PROCESS] = has[POL_PROCESS] ? (enum pol_action)i : POL_ALLOW;
 		pol->dflt[POL_NETWORK] = has[POL_NETWORK] ? (enum pol_action)i : POL_ALLOW;
 		return 0;

@@ -32,6 +32,13 @@ int main(void)
 	CHECK_INT(offsetof(struct vg_priv, str1), 104);
 	CHECK_INT(sizeof(struct vg_cgroup), 1104);
 	CHECK_INT(sizeof(struct vg_counters), 24);
+	/* flag bits are stored in recordings; the exec_kill map values are
+	 * shared with the kernel */
+	CHECK_INT(VG_F_EXE_MEMFD, 0x0008);
+	CHECK_INT(VG_F_EXE_DELETED, 0x0010);
+	CHECK_INT(VG_F_KILLED, 0x0400);
+	CHECK_INT(VG_KILL_MEMFD, 1);
+	CHECK_INT(VG_KILL_DELETED, 2);
 	/* every record size is a multiple of 8: records stay aligned in the
 	 * ring buffer and in recordings */
 	for (int t = 0; t < VG_TYPE_MAX; t++)

@@ -111,6 +111,26 @@ int main(void)
 		CHECK(json_object_get(j, "container") == NULL);
 		json_decref(j);
 	}
+	{ /* memfd exec killed by exec_kill: vigil.killed; absent otherwise */
+		struct vg_exec x;
+		json_t *vg;
+
+		hdr(&x.h, VG_EXEC, sizeof(x));
+		snprintf(x.exe, sizeof(x.exe), "/memfd:x (deleted)");
+		x.h.flags = VG_F_EXE_MEMFD | VG_F_EXE_DELETED | VG_F_KILLED;
+		j = render(&x, &cv);
+		vg = json_object_get(j, "vigil");
+		CHECK(json_is_true(json_object_get(vg, "killed")));
+		CHECK(json_is_true(json_object_get(vg, "exe_memfd")));
+		CHECK(json_is_true(json_object_get(vg, "exe_deleted")));
+		json_decref(j);
+		x.h.flags = VG_F_EXE_MEMFD | VG_F_EXE_DELETED;
+		j = render(&x, &cv);
+		vg = json_object_get(j, "vigil");
+		CHECK(json_is_true(json_object_get(vg, "exe_memfd")));
+		CHECK(json_object_get(vg, "killed") == NULL);
+		json_decref(j);
+	}
 	{ /* failed open in a container */
 		struct vg_file f;
 

@@ -2,6 +2,11 @@
  *
  *   privops OP      OP: setuid setgid capset ptrace mount unshare setns
  *                       module bpf memfd deleted
+ *   privops memfd|deleted PROG ARGV0 [ARG...]
+ *                   exec a copy of PROG (default /bin/true, argv "true")
+ *                   with that argv (test_exec_kill.py: a side effect to
+ *                   check). Exits 1 when the exec'd child did not exit 0
+ *                   (a child killed by SIGKILL: "status 0x9").
  *
  * Prints "pid=N" (the process that made the syscall, or that exec'd) and,
  * per OP, "target=N", "dir=PATH", "file=PATH", "creator=N" (memfd), the
@@ -205,15 +210,20 @@ static int op_bpf(void)
 	return 0;
 }
 
-/* Copies /bin/true into fd. */
+/* the program memfd/deleted copy and exec, and its argv */
+static const char *exec_prog = "/bin/true";
+static char *true_argv[] = {"true", NULL};
+static char **exec_argv = true_argv;
+
+/* Copies exec_prog into fd. */
 static int copy_true(int fd)
 {
 	char buf[65536];
-	int in = open("/bin/true", O_RDONLY | O_CLOEXEC);
+	int in = open(exec_prog, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
 	if (in < 0)
-		return die("open /bin/true");
+		return die(exec_prog);
 	while ((n = read(in, buf, sizeof(buf))) > 0) {
 		if (write(fd, buf, (size_t)n) != n) {
 			close(in);
@@ -221,19 +231,18 @@ static int copy_true(int fd)
 		}
 	}
 	close(in);
-	return n < 0 ? die("read /bin/true") : 0;
+	return n < 0 ? die(exec_prog) : 0;
 }
 
 /* Forks a child that executes fd (execveat AT_EMPTY_PATH); prints its pid. */
 static int exec_fd(int fd)
 {
-	char *argv[] = {"true", NULL};
 	pid_t pid = fork();
 
 	if (pid < 0)
 		return die("fork");
 	if (pid == 0) {
-		syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+		syscall(SYS_execveat, fd, "", exec_argv, environ, AT_EMPTY_PATH);
 		fprintf(stderr, "privops: execveat: %s\n", strerror(errno));
 		_exit(127);
 	}
@@ -327,6 +336,11 @@ int main(int argc, char **argv)
 
 	/* unbuffered: nothing printed twice across fork, nothing lost on _exit */
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc >= 4 && (!strcmp(argv[1], "memfd") || !strcmp(argv[1], "deleted"))) {
+		op = argv[1];
+		exec_prog = argv[2];
+		exec_argv = argv + 3;
+	}
 	if (!strcmp(op, "setuid"))
 		return in_child(do_setresuid);
 	if (!strcmp(op, "setgid"))
@@ -356,6 +370,7 @@ int main(int argc, char **argv)
 	if (!strcmp(op, "spawnsh"))
 		return op_spawnsh();
 	fprintf(stderr, "usage: privops setuid|setgid|capset|ptrace|mount|"
-			"unshare|setns|module|bpf|memfd|deleted|traceme|setuid0|spawnsh\n");
+			"unshare|setns|module|bpf|memfd|deleted|traceme|setuid0|spawnsh\n"
+			"       privops memfd|deleted PROG ARGV0 [ARG...]\n");
 	return 2;
 }
