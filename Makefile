@@ -116,3 +116,10 @@ fuzz-policy: build/fuzz/fuzz_policy
 	cp tests/policy/golden/*.yaml policies/*.yaml build/fuzz/policy-corpus/
 	build/fuzz/fuzz_policy -max_total_time=$(FUZZ_TIME) -dict=tests/fuzz/policy.dict \
 		-artifact_prefix=build/fuzz/ -print_final_stats=1 build/fuzz/policy-corpus
+
+# exec_kill driver (sensor_exec_kill_set on one cgroup, prints that cgroup's
+# exec and exit events) used by tests/e2e/test_exec_kill.py
+EXEC_KILL_OBJS := $(addprefix $(BUILD)/src/,sensor/sensor.o sensor/record_check.o enforce/cgroot.o)
+$(BUILD)/tests/exec_kill_demo: tests/e2e/helpers/exec_kill_demo.c $(EXEC_KILL_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(EXEC_KILL_OBJS) -o $@ -lbpf -lelf -lz

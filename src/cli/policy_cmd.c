@@ -85,10 +85,15 @@ static int install(const char *dir, const char *base, const char *text,
 	char tmp[4200];
 	int fd;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
 	snprintf(dst, cap, "%s/%s", dir, base);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, base);
+	/* DATA_DIR itself may not exist yet (no agent ran) */
+	for (char *p = strchr(tmp + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = 0;
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
