@@ -220,6 +220,7 @@ F_RELATIVE2 = 0x0040
 F_CG_V1 = 0x0080
 F_STDIN_SOCK = 0x0100
 F_STDOUT_SOCK = 0x0200
+F_KILLED = 0x0400  # exec: SIGKILLed at exec time by the exec_kill map
 
 ACCESS = {"read": 0x1, "write": 0x2, "create": 0x4, "truncate": 0x8}
 
