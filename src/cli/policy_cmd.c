@@ -415,7 +415,8 @@ static int do_test(const char *file, const char *recpath, int json)
 	struct ptest t;
 	struct rec_reader *rd;
 	char err[512];
-	int rc = 0;
+	uint64_t bad = 0;
+	int rc;
 
 	memset(&t, 0, sizeof(t));
 	t.set = policy_load_file(file, err, sizeof(err));
@@ -442,34 +443,13 @@ static int do_test(const char *file, const char *recpath, int json)
 	snprintf(t.p.host_name, sizeof(t.p.host_name), "unknown");
 	t.p.hook = test_hook;
 	t.p.hook_ctx = &t;
-	for (;;) {
-		union {
-			struct vg_hdr h;
-			char b[REC_MAX_PAYLOAD];
-		} buf;
-		const void *data;
-		uint32_t kind;
-		size_t len;
-		int n = rec_next(rd, &kind, &data, &len);
-
-		if (n == 0)
-			break;
-		if (n < 0) {
-			fflush(stdout);
-			fprintf(stderr, "vigil: '%s' stopped: %s\n", recpath,
-				rec_reader_error(rd));
-			rc = EXIT_BADINPUT;
-			break;
-		}
-		if (kind == REC_KIND_META) {
-			pipeline_read_meta(&t.p, data, len);
-		} else if (kind == REC_KIND_EVENT) {
-			memcpy(buf.b, data, len);
-			if (vg_record_check(buf.b, len) == 0)
-				pipeline_record(&t.p, buf.b, len, 0);
-		} else {
-			enrich_side(t.p.en, kind, data, len);
-		}
+	rc = pipeline_replay(&t.p, rd, &bad, NULL, NULL, NULL);
+	if (rc < 0) {
+		fflush(stdout);
+		fprintf(stderr, "vigil: '%s' stopped: %s\n", recpath,
+			rc == -EPROTO ? "recorded with another event ABI"
+				      : rec_reader_error(rd));
+		rc = EXIT_BADINPUT;
 	}
 	fflush(stdout);
 	fprintf(stderr, "vigil: %llu events judged by a policy: would kill "
@@ -479,6 +459,9 @@ static int do_test(const char *file, const char *recpath, int json)
 		(unsigned long long)t.counts[POL_KILL],
 		(unsigned long long)t.counts[POL_BLOCK],
 		(unsigned long long)t.counts[POL_ALERT]);
+	if (bad)
+		fprintf(stderr, "vigil: %llu malformed records skipped\n",
+			(unsigned long long)bad);
 	pipeline_fini(&t.p);
 	jsonw_free(t.w);
 	rec_reader_close(rd);

@@ -85,47 +85,16 @@ int cmd_replay(int argc, char **argv)
 	p.container = container;
 	p.host_only = host_only;
 	snprintf(p.host_name, sizeof(p.host_name), "unknown");
-	for (;;) {
-		union {
-			struct vg_hdr h;
-			char b[REC_MAX_PAYLOAD];
-		} buf;
-		const void *data;
-		uint32_t kind;
-		size_t len;
-		int n = rec_next(r, &kind, &data, &len);
-
-		if (n == 0)
-			break;
-		if (n < 0) {
-			fflush(stdout);
-			fprintf(stderr, "vigil: replay of '%s' stopped: %s\n",
-				path, rec_reader_error(r));
-			rc = EXIT_BADINPUT;
-			break;
-		}
-		switch (kind) {
-		case REC_KIND_META:
-			if (pipeline_read_meta(&p, data, len) < 0) {
-				fprintf(stderr, "vigil: '%s' was recorded with "
-						"another event ABI\n", path);
-				rc = EXIT_BADINPUT;
-				goto out;
-			}
-			break;
-		case REC_KIND_EVENT:
-			memcpy(buf.b, data, len);
-			if (vg_record_check(buf.b, len) < 0) {
-				bad++;
-				break;
-			}
-			pipeline_record(&p, buf.b, len, 0);
-			break;
-		default:
-			enrich_side(p.en, kind, data, len);
-		}
+	rc = pipeline_replay(&p, r, &bad, NULL, NULL, NULL);
+	if (rc == -EPROTO) {
+		fprintf(stderr, "vigil: '%s' was recorded with another event ABI\n",
+			path);
+	} else if (rc < 0) {
+		fflush(stdout);
+		fprintf(stderr, "vigil: replay of '%s' stopped: %s\n", path,
+			rec_reader_error(r));
 	}
-out:
+	rc = rc < 0 ? EXIT_BADINPUT : 0;
 	fflush(stdout);
 	if (bad)
 		fprintf(stderr, "vigil: %llu malformed records skipped\n",

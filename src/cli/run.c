@@ -262,15 +262,23 @@ static int run_live(struct run_ctx *r, const struct run_conf *c)
 	return 0;
 }
 
+/* After each replayed event: the recording's clock drives the recorder
+ * and the engine's learning windows. */
+static void replay_tick(void *ctx)
+{
+	struct run_ctx *r = ctx;
+
+	run_rec_tick(r->rec, r->last_wall, 0, r->alerts, &r->p.fc);
+	if (r->last_wall)
+		engine_tick(r->eng, r->last_wall);
+}
+
 static int run_replay(struct run_ctx *r, const char *path)
 {
 	struct rec_reader *rd = strcmp(path, "-") ? rec_reader_open(path)
 						  : rec_reader_fdopen(0);
-	union {
-		struct vg_hdr h;
-		char b[REC_MAX_PAYLOAD];
-	} buf;
-	int rc = 0;
+	uint64_t bad = 0;
+	int rc;
 
 	if (!rd) {
 		fprintf(stderr, "vigil: cannot replay '%s': %s\n", path,
@@ -278,37 +286,13 @@ static int run_replay(struct run_ctx *r, const char *path)
 		return EXIT_BADINPUT;
 	}
 	snprintf(r->p.host_name, sizeof(r->p.host_name), "unknown");
-	while (!run_stop) {
-		const void *data;
-		uint32_t kind;
-		size_t len;
-		int n = rec_next(rd, &kind, &data, &len);
-
-		if (n == 0)
-			break;
-		if (n < 0) {
-			fprintf(stderr, "vigil: replay of '%s' stopped: %s\n",
-				path, rec_reader_error(rd));
-			rc = EXIT_BADINPUT;
-			break;
-		}
-		if (kind == REC_KIND_META) {
-			pipeline_read_meta(&r->p, data, len);
-		} else if (kind == REC_KIND_EVENT) {
-			memcpy(buf.b, data, len);
-			if (vg_record_check(buf.b, len) < 0)
-				continue;
-			pipeline_record(&r->p, buf.b, len, 0);
-			run_rec_tick(r->rec, r->last_wall, 0, r->alerts,
-				     &r->p.fc);
-			if (r->last_wall)
-				engine_tick(r->eng, r->last_wall);
-		} else {
-			enrich_side(r->p.en, kind, data, len);
-		}
-	}
+	rc = pipeline_replay(&r->p, rd, &bad, replay_tick, r, &run_stop);
+	if (rc < 0)
+		fprintf(stderr, "vigil: replay of '%s' stopped: %s\n", path,
+			rc == -EPROTO ? "recorded with another event ABI"
+				      : rec_reader_error(rd));
 	rec_reader_close(rd);
-	return rc;
+	return rc < 0 ? EXIT_BADINPUT : 0;
 }
 
 int cmd_run(int argc, char **argv)

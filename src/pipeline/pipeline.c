@@ -165,3 +165,42 @@ int pipeline_read_meta(struct pipeline *p, const char *text, size_t len)
 	}
 	return 0;
 }
+
+int pipeline_replay(struct pipeline *p, struct rec_reader *rd, uint64_t *bad,
+		    void (*after_event)(void *ctx), void *ctx,
+		    const volatile int *stop)
+{
+	union {
+		struct vg_hdr h;
+		char b[REC_MAX_PAYLOAD];
+	} buf;
+
+	while (!stop || !*stop) {
+		const void *data;
+		uint32_t kind;
+		size_t len;
+		int n = rec_next(rd, &kind, &data, &len);
+
+		if (n == 0)
+			return 0;
+		if (n < 0)
+			return -EBADMSG;
+		if (kind == REC_KIND_META) {
+			if (pipeline_read_meta(p, data, len) < 0)
+				return -EPROTO;
+		} else if (kind == REC_KIND_EVENT) {
+			/* a copy: checking canonicalises strings in place */
+			memcpy(buf.b, data, len);
+			if (vg_record_check(buf.b, len) < 0) {
+				(*bad)++;
+				continue;
+			}
+			pipeline_record(p, buf.b, len, 0);
+			if (after_event)
+				after_event(ctx);
+		} else {
+			enrich_side(p->en, kind, data, len);
+		}
+	}
+	return 0;
+}

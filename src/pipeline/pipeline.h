@@ -38,4 +38,14 @@ int pipeline_record(struct pipeline *p, const void *rec, size_t len,
 int pipeline_write_meta(struct pipeline *p);
 /* Applies a META frame read from a recording. */
 int pipeline_read_meta(struct pipeline *p, const char *text, size_t len);
+
+/* Replays every frame of rd through p: META frames, event records (each
+ * checked first; malformed ones are skipped and counted in *bad), side
+ * frames to enrichment. after_event (may be NULL) runs after each event.
+ * Stops early when *stop becomes non-zero (stop may be NULL). Returns 0 at
+ * the end, -EPROTO for a META frame of another event ABI, -EBADMSG when
+ * the recording is damaged (rec_reader_error() says where). */
+int pipeline_replay(struct pipeline *p, struct rec_reader *rd, uint64_t *bad,
+		    void (*after_event)(void *ctx), void *ctx,
+		    const volatile int *stop);
 #endif
