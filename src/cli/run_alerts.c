@@ -289,6 +289,45 @@ void run_on_enforcement(void *ctx, struct anomaly *a)
 	run_on_anomaly(r, a);
 }
 
+/* Policies and kernel enforcement (run_enforce.c). */
+static void fill_enforcement(struct run_ctx *r, FILE *f)
+{
+	struct renf_stats st;
+	const struct {
+		const char *name, *help, *type;
+	} m[] = {
+		{"vigil_enforced_containers", "Containers the kernel guards enforce on (shadow or protect).", "gauge"},
+		{"vigil_policies", "Policies in force.", "gauge"},
+		{"vigil_enforcement_blocked_total", "Actions refused in the kernel.", "counter"},
+		{"vigil_enforcement_would_block_total", "Actions that would have been refused (shadow, monitor).", "counter"},
+		{"vigil_enforcement_killed_total", "Processes or containers killed or frozen by a kill rule.", "counter"},
+		{"vigil_enforcement_action_errors_total", "Kills or freezes that failed.", "counter"},
+		{"vigil_policy_alerts_total", "Alerts raised by policy alert rules and alert defaults.", "counter"},
+		{"vigil_policy_reloads_total", "Policy reloads put in force.", "counter"},
+		{"vigil_policy_reload_errors_total", "Policy reloads refused (the old set stayed).", "counter"},
+		{"vigil_enforcement_late_total", "Exec/open decisions allowed for want of an answer in time (fail open).", "counter"},
+		{"vigil_enforcement_failed_total", "Exec/open decisions allowed because deciding failed (fail open).", "counter"},
+	};
+	uint64_t v[sizeof(m) / sizeof(m[0])];
+
+	renf_stats(r->enf, &st);
+	v[0] = st.guarded;
+	v[1] = st.policies;
+	v[2] = st.blocked;
+	v[3] = st.would_block;
+	v[4] = st.killed;
+	v[5] = st.action_errors;
+	v[6] = st.policy_alerts;
+	v[7] = st.reloads;
+	v[8] = st.reload_errors;
+	v[9] = st.late;
+	v[10] = st.failed;
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m[i].name,
+			m[i].help, m[i].name, m[i].type, m[i].name,
+			(unsigned long long)v[i]);
+}
+
 /* GET /metrics: Prometheus text format. */
 void run_fill_metrics(void *ctx, FILE *f)
 {
@@ -347,4 +386,5 @@ void run_fill_metrics(void *ctx, FILE *f)
 		"vigil_anomalies_total %llu\n",
 		learning, active, (unsigned long long)es.checks,
 		(unsigned long long)es.anomalies);
+	fill_enforcement(r, f);
 }

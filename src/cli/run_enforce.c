@@ -730,3 +730,29 @@ void renf_summary(struct run_enforce *re, char *buf, size_t cap)
 		 (unsigned long long)re->reload_errors,
 		 (unsigned long long)re->action_errors);
 }
+
+void renf_stats(struct run_enforce *re, struct renf_stats *out)
+{
+	size_t guarded = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!re)
+		return;
+	hashmap_each(re->by_res, count_guarded, &guarded);
+	out->guarded = guarded;
+	out->policies = re->pol ? rpol_set(re->pol)->n : 0;
+	out->blocked = re->blocked;
+	out->would_block = re->would_block;
+	out->killed = re->killed;
+	out->policy_alerts = re->policy_alerts;
+	out->action_errors = re->action_errors;
+	out->reloads = re->reloads;
+	out->reload_errors = re->reload_errors;
+	if (re->eg) {
+		struct execguard_counters c;
+
+		execguard_counters(re->eg, &c);
+		out->late = c.late;
+		out->failed = c.failed;
+	}
+}

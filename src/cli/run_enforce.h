@@ -60,4 +60,14 @@ int renf_reload(struct run_enforce *re, char *err, size_t errlen);
  * the policies when their directory changed. Call from the main loop. */
 void renf_poll(struct run_enforce *re);
 void renf_summary(struct run_enforce *re, char *buf, size_t cap);
+
+struct renf_stats {
+	uint64_t guarded;	 /* containers the kernel guards enforce on */
+	uint64_t policies;	 /* in force */
+	uint64_t blocked, would_block, killed, policy_alerts, action_errors;
+	uint64_t reloads, reload_errors;
+	uint64_t late, failed;	 /* exec/open decisions allowed: too late,
+				  * decision path failed (fail open) */
+};
+void renf_stats(struct run_enforce *re, struct renf_stats *out);
 #endif

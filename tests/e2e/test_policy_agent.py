@@ -16,6 +16,7 @@ import threading
 import pytest
 
 from conftest import VIGIL, get
+from test_metrics import scrape, value
 from test_models_live import Agent, static_privops, wait_for  # noqa: F401 (fixture)
 
 BUSYBOX_APPLETS = ("touch", "sleep")
@@ -177,7 +178,8 @@ def setup(tmp_path, container):
 
 
 def test_protect_enforces_every_kernel_point(setup):
-    agent, run, blocked, allowed, _ = setup()
+    mport = random.randint(40001, 50000)
+    agent, run, blocked, allowed, _ = setup(POLICY, "--metrics", f"127.0.0.1:{mport}")
     run.sh("true")  # the agent has seen the container
     set_mode(agent, run.c.id, "protect")
 
@@ -213,6 +215,12 @@ def test_protect_enforces_every_kernel_point(setup):
     assert get(secret, "threat.technique.id") == ["T1552.001"]
     alerted = wait_for(lambda: alerts_where(agent, rule__id="passwd-write"), 10, "the passwd alert")
     assert get(alerted[0], "vigil.alert.action_taken") == "alerted"
+    m = scrape(mport)
+    assert value(m, "vigil_enforced_containers") == 1
+    assert value(m, "vigil_policies") == 1
+    assert value(m, "vigil_enforcement_blocked_total") == 4  # exec, open, connect v4 and v6
+    assert value(m, "vigil_policy_alerts_total") >= 1
+    assert value(m, "vigil_enforcement_failed_total") == 0
 
 
 def test_kill_rule_kills_the_process(setup):
@@ -334,3 +342,39 @@ def test_memfd_exec_killed_at_exec(setup, static_privops):
     a = wait_for(lambda: alerts_where(agent, rule__id="no-memfd-exec"), 10, "the memfd alert")
     assert get(a[0], "vigil.alert.action_taken") == "killed"
     assert get(a[0], "threat.technique.id") == ["T1620"]
+
+
+PARENT_POLICY = """
+name: {name}
+selector:
+  container: ["{cid}"]
+rules:
+  - id: touch-from-shell
+    process:
+      exe: [/opt/tools/touch]
+      parent: [/bin/busybox]
+    action: block
+  - id: sleep-from-elsewhere
+    process:
+      exe: [/opt/tools/sleep]
+      parent: [/usr/sbin/nginx]
+    action: block
+  - id: egress
+    network:
+      ports: [{blocked}]
+    action: alert
+"""
+
+
+def test_parent_lineage_decides_in_the_kernel_path(setup):
+    """The exec guard passes the calling program (the new one's parent) to
+    the policy: the same shell is refused one tool and not the other."""
+    agent, run, _, _, _ = setup(PARENT_POLICY)
+    run.sh("true")
+    set_mode(agent, run.c.id, "protect")
+    assert denied(run.sh("/opt/tools/touch /tmp/ran"))
+    assert not os.path.exists(os.path.join(run.root, "tmp", "ran"))
+    assert run.sh("/opt/tools/sleep 0").returncode == 0
+    a = wait_for(lambda: alerts_where(agent, rule__id="touch-from-shell"), 10, "the parent rule")
+    assert get(a[0], "vigil.alert.action_taken") == "blocked"
+    assert not alerts_where(agent, rule__id="sleep-from-elsewhere")
