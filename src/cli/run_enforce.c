@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "cli/run_enforce_int.h"
 #include "enforce/execguard.h"
 #include "enforce/netguard.h"
@@ -511,13 +512,38 @@ static int guard(struct run_enforce *re, struct res_state *rs,
 	return 0;
 }
 
+static int find_unguarded(void *ctx, uint64_t k, void *v)
+{
+	if (((struct res_state *)v)->guarded)
+		return 0;
+	*(uint64_t *)ctx = k;
+	return 1;
+}
+
+/* The table is full: forget a resource the guards do not hold (its mode,
+ * if it was set, is in the store and comes back at its next event). */
+static int evict_one(struct run_enforce *re)
+{
+	uint64_t key = 0;
+	struct res_state *rs;
+
+	hashmap_each(re->by_res, find_unguarded, &key);
+	rs = key ? hashmap_del(re->by_res, key) : NULL;
+	if (!rs)
+		return -ENOSPC;
+	free_state(NULL, key, rs);
+	return 0;
+}
+
 static struct res_state *state_of(struct run_enforce *re,
 				  const struct resource *res)
 {
 	struct res_state *rs = hashmap_get(re->by_res, res->key);
 
-	if (rs || hashmap_count(re->by_res) >= RENF_RES_CAP)
+	if (rs)
 		return rs;
+	if (hashmap_count(re->by_res) >= RENF_RES_CAP && evict_one(re) < 0)
+		return NULL;
 	rs = calloc(1, sizeof(*rs));
 	if (!rs)
 		return NULL;
@@ -621,15 +647,35 @@ struct reguard {
 
 /* A container guarded by its policies alone gets its model too once the
  * model is active. */
-static int add_model(void *ctx, uint64_t k, void *v)
-{
-	struct run_enforce *re = ctx;
-	struct res_state *rs = v;
-	struct model *m;
-	char err[256] = "";
+#define SWEEP_MAX 64
 
-	(void)k;
-	if (!rs->guarded || rs->ss || !rs->res || !rs->model_key[0])
+struct sweep {
+	struct run_enforce *re;
+	uint64_t gone[SWEEP_MAX];
+	size_t n_gone;
+};
+
+/* Once a second over the guarded containers: one whose cgroup is gone
+ * (the container exited) is released, so the kernel maps do not fill up
+ * with the dead; one guarded by its policies alone gets its model once
+ * the model is active. */
+static int sweep_one(void *ctx, uint64_t k, void *v)
+{
+	struct sweep *sw = ctx;
+	struct run_enforce *re = sw->re;
+	struct res_state *rs = v;
+	char dir[CGROOT_PATH_MAX * 2], err[256] = "";
+	struct model *m;
+
+	if (!rs->guarded)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s%s", re->mount, rs->path);
+	if (access(dir, F_OK) < 0 && errno == ENOENT) {
+		if (sw->n_gone < SWEEP_MAX)
+			sw->gone[sw->n_gone++] = k;
+		return 0;
+	}
+	if (rs->ss || !rs->res || !rs->model_key[0])
 		return 0;
 	m = engine_find(re->eng, rs->model_key);
 	if (m && model_state_of(m) == MODEL_ACTIVE &&
@@ -637,6 +683,21 @@ static int add_model(void *ctx, uint64_t k, void *v)
 		fprintf(stderr, "vigil: the model of '%s' is not enforced: %s\n",
 			rs->id, err);
 	return 0;
+}
+
+static void sweep(struct run_enforce *re)
+{
+	struct sweep sw = {.re = re};
+
+	hashmap_each(re->by_res, sweep_one, &sw);
+	for (size_t i = 0; i < sw.n_gone; i++) {
+		struct res_state *rs = hashmap_del(re->by_res, sw.gone[i]);
+
+		if (!rs)
+			continue;
+		unguard(re, rs);
+		free_state(NULL, sw.gone[i], rs);
+	}
 }
 
 static int reguard_one(void *ctx, uint64_t k, void *v)
@@ -683,7 +744,7 @@ void renf_poll(struct run_enforce *re)
 	now = run_mono_s();
 	if (now != re->last_model_check) {
 		re->last_model_check = now;
-		hashmap_each(re->by_res, add_model, re);
+		sweep(re);
 	}
 	if (rpol_changed(re->pol)) {
 		char err[512];

@@ -62,7 +62,7 @@ struct run_enforce {
 	struct hashmap *by_res; /* resource key -> struct res_state */
 	uint64_t blocked, would_block, killed, policy_alerts, action_errors;
 	uint64_t reloads, reload_errors;
-	uint64_t last_model_check; /* monotonic s */
+	uint64_t last_model_check; /* monotonic s of the last sweep */
 };
 
 /* run_netrules.c: a guarded container's network rule set */

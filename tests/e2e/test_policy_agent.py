@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -247,6 +248,11 @@ def test_kill_container(setup):
     wait_for(lambda: run.state() in (None, "stopped"), 10, "the container killed")
     a = wait_for(lambda: alerts_where(agent, rule__id="no-tools-sleep"), 10, "the kill alert")
     assert get(a[0], "vigil.alert.action_taken") == "container_killed"
+    # the container is gone: the agent releases its guards by itself
+    run.proc.wait(timeout=10)
+    subprocess.run(["runc", "delete", "-f", run.c.id], capture_output=True)
+    time.sleep(2.5)
+    assert "vigil: enforcement: protected=0 " in agent.stop()
 
 
 def test_freeze_keeps_the_container(setup):
