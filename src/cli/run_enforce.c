@@ -671,10 +671,14 @@ static int sweep_one(void *ctx, uint64_t k, void *v)
 		return 0;
 	snprintf(dir, sizeof(dir), "%s%s", re->mount, rs->path);
 	if (access(dir, F_OK) < 0 && errno == ENOENT) {
-		if (sw->n_gone < SWEEP_MAX)
+		/* gone at two sweeps in a row: late decisions of its last
+		 * moments still find it */
+		if (rs->gone_seen && sw->n_gone < SWEEP_MAX)
 			sw->gone[sw->n_gone++] = k;
+		rs->gone_seen = 1;
 		return 0;
 	}
+	rs->gone_seen = 0;
 	if (rs->ss || !rs->res || !rs->model_key[0])
 		return 0;
 	m = engine_find(re->eng, rs->model_key);
@@ -741,11 +745,11 @@ void renf_poll(struct run_enforce *re)
 
 	if (!re)
 		return;
-	now = run_mono_s();
-	if (now != re->last_model_check) {
-		re->last_model_check = now;
-		sweep(re);
-	}
+	/* decisions first: their container may be the one the sweep drops */
+	if (re->ng)
+		netguard_poll(re->ng, 0);
+	if (re->eg)
+		execguard_poll(re->eg, renf_on_exec, re);
 	if (rpol_changed(re->pol)) {
 		char err[512];
 
@@ -756,10 +760,11 @@ void renf_poll(struct run_enforce *re)
 			fprintf(stderr, "vigil: policies reloaded (%zu)\n",
 				rpol_set(re->pol)->n);
 	}
-	if (re->ng)
-		netguard_poll(re->ng, 0);
-	if (re->eg)
-		execguard_poll(re->eg, renf_on_exec, re);
+	now = run_mono_s();
+	if (now != re->last_model_check) {
+		re->last_model_check = now;
+		sweep(re);
+	}
 }
 
 static int count_guarded(void *ctx, uint64_t k, void *v)

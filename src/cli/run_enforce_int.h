@@ -38,6 +38,7 @@ struct res_state {
 	uint64_t key; /* resource key */
 	int mode;     /* enum renf_mode */
 	int guarded;  /* the guards enforce it (shadow or protect) */
+	int gone_seen; /* its cgroup was gone at the last sweep */
 	uint64_t cg;  /* cgroup v2 id when guarded */
 	uint32_t exec_kill; /* VG_KILL_* flags set in the sensor */
 	char path[CGROOT_PATH_MAX];

@@ -251,7 +251,7 @@ def test_kill_container(setup):
     # the container is gone: the agent releases its guards by itself
     run.proc.wait(timeout=10)
     subprocess.run(["runc", "delete", "-f", run.c.id], capture_output=True)
-    time.sleep(2.5)
+    time.sleep(3.5)  # two sweeps, a second apart
     assert "vigil: enforcement: protected=0 " in agent.stop()
 
 
