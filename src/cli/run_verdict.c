@@ -11,7 +11,9 @@
  *    rule says kill.
  * One alert per decision: an event the guards decide about (an exec or
  * open judged by decide(), a connect or bind judged in the kernel) is left
- * to the guard's report in shadow and protect mode. */
+ * to the guard's report in shadow mode, and in protect mode when it was
+ * refused; one that got through anyway (a late decision, a file nobody
+ * watched) is alerted here, and killed if the rule says kill. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -253,7 +255,8 @@ int renf_judge_event(struct run_enforce *re, struct res_state *rs,
 		} else if (rs->mode < RENF_SHADOW) {
 			taken = vd[i].action == POL_KILL ? "would_kill"
 							 : "would_block";
-		} else if (guard_decides(rs, rec, &pq)) {
+		} else if (guard_decides(rs, rec, &pq) &&
+			   (rs->mode == RENF_SHADOW || h->ret < 0)) {
 			continue; /* the guard's report is the alert */
 		} else if (rs->mode == RENF_SHADOW) {
 			taken = vd[i].action == POL_KILL ? "would_kill"
@@ -265,7 +268,10 @@ int renf_judge_event(struct run_enforce *re, struct res_state *rs,
 			taken = act(re, rs, vd[i].rule, (pid_t)h->pid);
 		} else {
 			taken = "alerted";
-			note = "no kernel hook refused it";
+			note = guard_decides(rs, rec, &pq)
+				       ? "the guard let it through: decided late or "
+					 "not watched"
+				       : "no kernel hook refuses it";
 		}
 		policy_alert(re, rs, &vd[i], &pq, taken, rec, v, what, note);
 		alerted = 1;
