@@ -212,8 +212,6 @@ def test_protect_enforces_every_kernel_point(setup):
     for a in blocked_alerts:
         assert get(a, "vigil.alert.source") == "policy"
         assert get(a, "rule.ruleset") == "policy:t-" + run.c.id
-    # one refusal, one alert (the guard's; the failed open's event adds none)
-    assert len(alerts_where(agent, rule__id="secret")) == 1
     secret = [a for a in blocked_alerts if get(a, "rule.id") == "secret"][0]
     assert get(secret, "threat.technique.id") == ["T1552.001"]
     alerted = wait_for(lambda: alerts_where(agent, rule__id="passwd-write"), 10, "the passwd alert")
