@@ -420,16 +420,16 @@ static int guard(struct run_enforce *re, struct res_state *rs,
 {
 	int m = mode == RENF_PROTECT ? VGE_MODE_PROTECT : VGE_MODE_SHADOW;
 	struct model *inst = engine_find(re->eng, rs->model_key), *img;
-	/* a model still learning is not what the container may do yet:
-	 * until it is active, only the policies are enforced */
-	if (inst && model_state_of(inst) != MODEL_ACTIVE)
-		inst = NULL;
 	struct guard_ctx *g;
 	struct net_build *nb;
 	struct watches w = {NULL, 0};
 	pid_t pid;
 	int rc;
 
+	/* a model still learning is not what the container may do yet:
+	 * until it is active, only the policies are enforced */
+	if (inst && model_state_of(inst) != MODEL_ACTIVE)
+		inst = NULL;
 	img = inst && model_parent(inst)[0]
 		      ? engine_find(re->eng, model_parent(inst)) : NULL;
 	g = calloc(1, sizeof(*g));
@@ -500,8 +500,9 @@ static int guard(struct run_enforce *re, struct res_state *rs,
 		rs->ss = ss_ref(g->ss);
 	}
 	rc = execguard_protect(re->eg, rs->path, rs->cg, m, g, guard_ctx_free);
-	if (rc < 0) {
+	if (rc < 0) { /* refused: g was not taken */
 		snprintf(err, errlen, "exec guard: %s", strerror(-rc));
+		guard_ctx_free(g);
 		watches_undo(re, &w);
 		return rc;
 	}
