@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli/cli.h"
+#include "cli/run_enforce.h"
 #include "store/store.h"
 
 static void usage(FILE *f)
@@ -55,8 +56,7 @@ int cmd_mode(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(pos[2], "learn") && strcmp(pos[2], "monitor") &&
-	    strcmp(pos[2], "shadow") && strcmp(pos[2], "protect")) {
+	if (renf_mode_parse(pos[2]) < 0) {
 		fprintf(stderr, "vigil: unknown mode '%s'\n", pos[2]);
 		return EXIT_USAGE;
 	}

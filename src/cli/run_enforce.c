@@ -149,16 +149,16 @@ void renf_free(struct run_enforce *re)
 
 /* --- exec and open decisions (the guard's decider thread) --- */
 
-static unsigned open_access(const struct execguard_req *r)
+unsigned renf_open_access(int flags, int known)
 {
 	unsigned a;
 
-	if (!r->flags_known)
+	if (!known)
 		return POL_ACC_READ; /* fail open for write-only rules */
-	a = (r->open_flags & O_ACCMODE) == O_WRONLY ? 0 : POL_ACC_READ;
-	if (execguard_open_writes(r->open_flags))
+	a = (flags & O_ACCMODE) == O_WRONLY ? 0 : POL_ACC_READ;
+	if (execguard_open_writes(flags))
 		a |= POL_ACC_WRITE;
-	if (r->open_flags & O_CREAT)
+	if (flags & O_CREAT)
 		a |= POL_ACC_CREATE;
 	return a ? a : POL_ACC_READ;
 }
@@ -203,7 +203,7 @@ static int decide(void *ctx, const struct execguard_req *r, char *reason,
 	if (r->op == EXECGUARD_OP_OPEN) {
 		q.kind = POL_FILE;
 		q.path = r->exe_path;
-		q.access = open_access(r);
+		q.access = renf_open_access(r->open_flags, r->flags_known);
 		if (policy_eval(g->sel, g->n, &q, &v) > 0 && v.rule &&
 		    v.action >= POL_BLOCK) {
 			say(reason, cap, &v);

@@ -80,6 +80,11 @@ struct model;
 void renf_build_net(struct net_build *b, const struct guard_ctx *g,
 		    const struct model *inst, const struct model *img);
 
+/* run_enforce.c: POL_ACC_* of an open from its flags (read when they are
+ * unknown: a write-only rule then fails open). The guard's decision and
+ * the report's re-judging use the same. */
+unsigned renf_open_access(int flags, int known);
+
 /* run_verdict.c */
 /* Kills the process, the container (cgroup "/web1") or freezes it, as
  * the kill rule r says, without waiting; thread-safe. Returns the

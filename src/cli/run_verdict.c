@@ -383,18 +383,15 @@ void renf_on_exec(void *ctx, const struct execguard_report *r)
 	struct run_enforce *re = ctx;
 	struct pol_query q;
 	char item[700];
-	unsigned acc = POL_ACC_READ;
 
 	if (r->outcome != EXECGUARD_DENIED &&
 	    r->outcome != EXECGUARD_WOULD_DENY_SHADOW)
 		return;
 	memset(&q, 0, sizeof(q));
 	if (r->op == EXECGUARD_OP_OPEN) {
-		if (r->flags_known && execguard_open_writes(r->open_flags))
-			acc = POL_ACC_WRITE;
 		q.kind = POL_FILE;
 		q.path = r->exe_path;
-		q.access = acc;
+		q.access = renf_open_access(r->open_flags, r->flags_known);
 	} else {
 		q.kind = POL_PROCESS;
 		q.exe = r->exe_path;

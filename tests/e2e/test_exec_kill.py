@@ -19,6 +19,7 @@ import time
 
 import pytest
 
+import test_enforce
 from conftest import ROOT
 
 DEMO = os.path.join(ROOT, "build", "tests", "exec_kill_demo")
@@ -120,48 +121,19 @@ def demo(tmp_path, demo_bin):
         d.stop()
 
 
-class Running:
-    """A runc container running `sleep`, with the static privops at /privops;
-    sh() runs a script in it with `runc exec` (same cgroup)."""
+class Running(test_enforce.Running):
+    """test_enforce's container running `sleep` (host network), with the
+    static privops at /privops; sh() runs a script in it with `runc exec`
+    (same cgroup)."""
 
     def __init__(self, c, privops):
-        self.c = c
         self.rootfs = os.path.join(c.bundle, "rootfs")
         shutil.copy(privops, os.path.join(self.rootfs, "privops"))
-        c.config["process"]["args"] = ["/bin/sleep", "100000"]
-        with open(os.path.join(c.bundle, "config.json"), "w") as f:
-            json.dump(c.config, f)
-        self.runner = subprocess.Popen(["runc", "run", c.id], cwd=c.bundle, stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 20
-        self.pid = 0
-        while time.time() < deadline:
-            r = subprocess.run(["runc", "state", c.id], capture_output=True, text=True)
-            if r.returncode == 0:
-                st = json.loads(r.stdout)
-                if st.get("status") == "running" and st.get("pid"):
-                    self.pid = st["pid"]
-                    break
-            time.sleep(0.05)
-        assert self.pid, "container did not start"
-        with open(f"/proc/{self.pid}/cgroup") as f:
-            self.cgroup = [ln[3:].strip() for ln in f if ln.startswith("0::")][0]
-        assert self.cgroup not in ("", "/"), self.cgroup
-
-    def sh(self, script, timeout=30):
-        return subprocess.run(["runc", "exec", self.c.id, "/bin/sh", "-c", script],
-                              capture_output=True, text=True, timeout=timeout)
+        super().__init__(c)
 
     def made(self, path):
         """Whether the container wrote /tmp/... (seen from the host)."""
         return os.path.exists(os.path.join(self.rootfs, path.lstrip("/")))
-
-    def stop(self):
-        subprocess.run(["runc", "kill", self.c.id, "KILL"], capture_output=True)
-        try:
-            self.runner.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.runner.kill()
 
 
 @pytest.fixture
